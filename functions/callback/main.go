@@ -1,0 +1,29 @@
+// Command callback receives Speechmatics batch-job callbacks: under the Lambda
+// runtime when AWS_LAMBDA_RUNTIME_API is set, else as an HTTP server.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"smcallbacks/internal/app"
+	"smcallbacks/internal/config"
+)
+
+func main() {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	logger := app.NewLogger(os.Stderr, cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := app.Run(ctx, cfg, logger); err != nil {
+		logger.Error("callback receiver stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}

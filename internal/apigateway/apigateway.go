@@ -1,0 +1,144 @@
+// Package apigateway is the Lambda front door: it turns API Gateway REST API
+// proxy events (payload 1.0), HTTP API events (payload 2.0) and Lambda
+// Function URL events into callback requests, and the answers back into the
+// matching response events. One function serves behind any of them: the
+// payload version is read from the event itself.
+package apigateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"smcallbacks/internal/callback"
+)
+
+// Handler is a lambda.Handler for callback events. It takes the raw event
+// bytes, so that it can tell the payload versions apart in one decode.
+type Handler struct {
+	Service *callback.Service
+}
+
+var _ lambda.Handler = (*Handler)(nil)
+
+// event holds the fields of payload 1.0 and 2.0 events that a callback needs;
+// Function URL events have the 2.0 shape.
+type event struct {
+	Version string `json:"version"`
+	// 1.0 only
+	HTTPMethod                      string              `json:"httpMethod"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	// 2.0 only
+	RawQueryString string `json:"rawQueryString"`
+	// both
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	RequestContext  struct {
+		RequestID string `json:"requestId"`
+		Identity  struct {
+			SourceIP string `json:"sourceIp"`
+		} `json:"identity"` // 1.0
+		HTTP struct {
+			Method   string `json:"method"`
+			SourceIP string `json:"sourceIp"`
+		} `json:"http"` // 2.0
+	} `json:"requestContext"`
+}
+
+// ErrUnsupportedEvent is returned for an event that is not an HTTP request of
+// a known payload version; Lambda reports it as a function error.
+var ErrUnsupportedEvent = errors.New("unsupported event: want an API Gateway or Function URL HTTP event")
+
+// Invoke handles one event and returns the response event.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupportedEvent, err)
+	}
+	v2 := ev.Version == "2.0"
+	req, err := ev.request(v2)
+	if err != nil {
+		return nil, err
+	}
+	resp := h.Service.Handle(ctx, req)
+	if v2 {
+		return json.Marshal(events.APIGatewayV2HTTPResponse{
+			StatusCode: resp.StatusCode,
+			Headers:    singleValued(resp.Header),
+			Body:       string(resp.Body),
+		})
+	}
+	return json.Marshal(events.APIGatewayProxyResponse{
+		StatusCode: resp.StatusCode,
+		Headers:    singleValued(resp.Header),
+		Body:       string(resp.Body),
+	})
+}
+
+func (ev *event) request(v2 bool) (*callback.Request, error) {
+	req := &callback.Request{Header: http.Header{}, RequestID: ev.RequestContext.RequestID}
+	if v2 {
+		req.Method = ev.RequestContext.HTTP.Method
+		req.SourceIP = ev.RequestContext.HTTP.SourceIP
+		// The raw query keeps repeated parameters apart; the parsed map
+		// joins them with commas.
+		req.RawQuery = ev.RawQueryString
+	} else {
+		req.Method = ev.HTTPMethod
+		req.SourceIP = ev.RequestContext.Identity.SourceIP
+		query := url.Values(ev.MultiValueQueryStringParameters)
+		if len(query) == 0 {
+			query = url.Values{}
+			for k, v := range ev.QueryStringParameters {
+				query.Set(k, v)
+			}
+		}
+		req.RawQuery = query.Encode()
+	}
+	if req.Method == "" {
+		return nil, ErrUnsupportedEvent
+	}
+	// 1.0 events give repeated headers apart in multiValueHeaders; 2.0 events
+	// join them with commas into one value.
+	if len(ev.MultiValueHeaders) > 0 {
+		for k, vs := range ev.MultiValueHeaders {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+	} else {
+		for k, v := range ev.Headers {
+			req.Header.Add(k, v)
+		}
+	}
+	var body io.Reader = strings.NewReader(ev.Body)
+	if ev.IsBase64Encoded {
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	req.Body = body
+	return req, nil
+}
+
+// singleValued gives each header its first value, for the headers field of a
+// response event.
+func singleValued(h http.Header) map[string]string {
+	m := make(map[string]string, len(h))
+	for k, v := range h {
+		if len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m
+}

@@ -1,0 +1,195 @@
+package apigateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"smcallbacks/internal/auth"
+	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
+)
+
+func newHandler(t *testing.T) (*Handler, *callbacktest.Store, *callbacktest.Queue) {
+	t.Helper()
+	store, queue := &callbacktest.Store{}, &callbacktest.Queue{}
+	svc := &callback.Service{
+		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: "Bearer test-token-0123456789"}}),
+		Store:    store,
+		Queue:    queue,
+		SpoolDir: t.TempDir(),
+		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+	return &Handler{Service: svc}, store, queue
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "callback", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// response holds the fields common to 1.0 and 2.0 response events.
+type response struct {
+	StatusCode        int                 `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+}
+
+// TestEvents runs every event in events/ through the handler and checks the
+// answer, the stored bytes and the queued event.
+func TestEvents(t *testing.T) {
+	tests := map[string]struct {
+		wantCode      int
+		wantObjects   map[string]string // key -> fixture holding the bytes sent
+		wantStatus    string
+		wantRequestID string
+	}{
+		"http-api-transcript-json.json": {200, map[string]string{"650krlru2e/transcript.json": "transcript-json-v2-example.json"}, "success", "JKJaXmPLvHcESHA="},
+		"http-api-transcript-srt.json":  {200, map[string]string{"650krlru2e/transcript.srt": "transcript-srt-excerpt.srt"}, "success", "JKJaXmPLvHcESHB="},
+		"http-api-multipart.json": {200, map[string]string{
+			"650krlru2e/transcript.json":  "transcript-json-v2-example.json",
+			"650krlru2e/jobinfo.json":     "jobinfo.json",
+			"650krlru2e/data/example.wav": "media.wav",
+		}, "success", "JKJaXmPLvHcESHC="},
+		"http-api-status-error.json":       {200, map[string]string{}, "error", "JKJaXmPLvHcESHD="},
+		"http-api-bad-token.json":          {401, nil, "", ""},
+		"function-url-transcript-txt.json": {200, map[string]string{"650krlru2e/transcript.txt": "transcript-txt-example.txt"}, "success", "4d1c7e2a-9b3f-4e5d-8a6b-7c8d9e0f1a2b"},
+		"rest-api-multipart.json": {200, map[string]string{
+			"650krlru2e/transcript.json": "transcript-json-v2-example.json",
+			"650krlru2e/jobinfo.json":    "jobinfo.json",
+		}, "success", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if len(files) != len(tests) {
+		t.Errorf("got %d files in events/, want the %d this test knows", len(files), len(tests))
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			tt, ok := tests[name]
+			if !ok {
+				t.Fatalf("no expectations for %s", name)
+			}
+			payload, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, store, queue := newHandler(t)
+			out, err := h.Invoke(context.Background(), payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp response
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
+			}
+			if resp.Headers["Content-Type"] != "application/json" || resp.IsBase64Encoded {
+				t.Errorf("got headers %v, base64 %v, want a plain JSON body", resp.Headers, resp.IsBase64Encoded)
+			}
+			objects := store.Objects()
+			if len(objects) != len(tt.wantObjects) {
+				t.Errorf("got objects %v, want %v", sortedKeys(objects), tt.wantObjects)
+			}
+			for key, fix := range tt.wantObjects {
+				if o, ok := objects[key]; !ok || !bytes.Equal(o.Bytes, fixture(t, fix)) {
+					t.Errorf("%s: got %d bytes (stored %v), want the bytes of %s", key, len(o.Bytes), ok, fix)
+				}
+			}
+			events := queue.Events()
+			if tt.wantCode != 200 {
+				if len(events) != 0 {
+					t.Errorf("got %d events, want none", len(events))
+				}
+				return
+			}
+			if len(events) != 1 {
+				t.Fatalf("got %d events, want 1", len(events))
+			}
+			ev := events[0]
+			if ev.JobID != "650krlru2e" || ev.Status != tt.wantStatus || ev.RequestID != tt.wantRequestID ||
+				ev.SourceIP != "40.74.41.91" || ev.UserAgent != "Speechmatics-API/2.0" || len(ev.Attachments) != len(tt.wantObjects) {
+				t.Errorf("got event %+v, want job 650krlru2e, status %s, request %s from 40.74.41.91 with %d attachments",
+					ev, tt.wantStatus, tt.wantRequestID, len(tt.wantObjects))
+			}
+		})
+	}
+}
+
+func sortedKeys(m map[string]callbacktest.StoredObject) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func TestInvokeRequestShapes(t *testing.T) {
+	tests := []struct {
+		name     string
+		event    string
+		wantCode int
+		wantBody string
+	}{
+		{"v2 repeated parameter from the raw query",
+			`{"version":"2.0","rawQueryString":"id=a&id=b&status=success","queryStringParameters":{"id":"a,b"},"headers":{"authorization":"Bearer test-token-0123456789"},"requestContext":{"http":{"method":"POST"}}}`,
+			400, `{"error":"query parameter \"id\" given twice with different values"}`},
+		{"v2 joined auth headers do not match",
+			`{"version":"2.0","rawQueryString":"id=a&status=success","headers":{"authorization":"Bearer test-token-0123456789,Bearer test-token-0123456789"},"requestContext":{"http":{"method":"POST"}}}`,
+			401, `{"error":"unauthorized"}`},
+		{"v1 repeated header does not match",
+			`{"httpMethod":"POST","multiValueHeaders":{"Authorization":["Bearer test-token-0123456789","Bearer test-token-0123456789"]},"headers":{"Authorization":"Bearer test-token-0123456789"},"multiValueQueryStringParameters":{"id":["a"],"status":["success"]}}`,
+			401, `{"error":"unauthorized"}`},
+		{"v1 lower-case single-value headers and query",
+			`{"httpMethod":"PUT","headers":{"authorization":"Bearer test-token-0123456789"},"queryStringParameters":{"id":"a","status":"success"}}`,
+			200, `{"job_id":"a","status":"success","request_id":"","stored":[]}`},
+		{"v1 GET",
+			`{"httpMethod":"GET","headers":{"Authorization":"Bearer test-token-0123456789"}}`,
+			405, `{"error":"method not allowed: use POST or PUT"}`},
+		{"bad base64",
+			`{"version":"2.0","rawQueryString":"id=a&status=success","headers":{"authorization":"Bearer test-token-0123456789","content-type":"text/plain"},"requestContext":{"http":{"method":"POST"}},"body":"aGVsbG8@@@","isBase64Encoded":true}`,
+			400, `{"error":"request body could not be read: malformed or truncated"}`},
+		{"base64 of an empty body",
+			`{"version":"2.0","rawQueryString":"id=a&status=success","headers":{"authorization":"Bearer test-token-0123456789"},"requestContext":{"http":{"method":"POST"}},"body":"","isBase64Encoded":true}`,
+			200, `{"job_id":"a","status":"success","request_id":"","stored":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _, _ := newHandler(t)
+			out, err := h.Invoke(context.Background(), []byte(tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp response
+			json.Unmarshal(out, &resp)
+			if resp.StatusCode != tt.wantCode || resp.Body != tt.wantBody {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestInvokeUnsupportedEvent(t *testing.T) {
+	for _, payload := range []string{`{}`, `{"Records":[{"eventSource":"aws:sqs"}]}`, `not json`, `[]`} {
+		h, _, _ := newHandler(t)
+		if _, err := h.Invoke(context.Background(), []byte(payload)); !errors.Is(err, ErrUnsupportedEvent) {
+			t.Errorf("%s: got %v, want ErrUnsupportedEvent", payload, err)
+		}
+	}
+}

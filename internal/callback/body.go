@@ -1,0 +1,184 @@
+package callback
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"os"
+)
+
+const (
+	// memoryLimit is how much of one attachment is held in memory; the rest
+	// goes to a temporary file. Behind API Gateway a whole callback is under
+	// 6 MB, so only server mode ever spills.
+	memoryLimit = 16 << 20
+	// headLen is how much of an attachment is kept for classification when
+	// the rest of it is in a file.
+	headLen = 8 << 10
+)
+
+// part is one attachment of a callback, read in full and hashed.
+type part struct {
+	index       int // 1-based position in the body
+	formName    string
+	fileName    string
+	contentType string // as sent; may be empty
+
+	mem  []byte   // the bytes, when they fit in memory
+	file *os.File // the bytes, when they did not
+	head []byte   // the first headLen bytes
+	size int64
+	sum  [32]byte
+}
+
+// body returns a fresh reader of the part's bytes.
+func (p *part) body() io.ReadSeeker {
+	if p.file != nil {
+		return io.NewSectionReader(p.file, 0, p.size)
+	}
+	return bytes.NewReader(p.mem)
+}
+
+func (p *part) close() {
+	if p.file != nil {
+		p.file.Close()
+		os.Remove(p.file.Name())
+	}
+}
+
+func closeParts(parts []*part) {
+	for _, p := range parts {
+		p.close()
+	}
+}
+
+// readParts reads the whole body of a callback into parts before anything is
+// stored, so that a malformed body changes nothing.
+func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err error) {
+	defer func() {
+		if err != nil {
+			closeParts(parts)
+			parts = nil
+		}
+	}()
+	if body == nil {
+		return nil, nil
+	}
+	// An empty body is a status-only callback, whatever its Content-Type.
+	var first [1]byte
+	n, err := io.ReadFull(body, first[:])
+	if err == io.EOF {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, badRequest("request body could not be read", err)
+	}
+	body = io.MultiReader(bytes.NewReader(first[:n]), body)
+
+	mediaType, params := "", map[string]string(nil)
+	if contentType != "" {
+		if mediaType, params, err = mime.ParseMediaType(contentType); err != nil {
+			return nil, badRequest("invalid Content-Type header", err)
+		}
+	}
+	if mediaType != "multipart/form-data" {
+		p, err := readPart(body, spoolDir)
+		if err != nil {
+			return nil, err
+		}
+		p.index, p.contentType = 1, contentType
+		return []*part{p}, nil
+	}
+
+	boundary := params["boundary"]
+	if boundary == "" {
+		return nil, badRequest("multipart/form-data without a boundary", nil)
+	}
+	mr := multipart.NewReader(body, boundary)
+	for i := 1; ; i++ {
+		// NextRawPart keeps the bytes as sent: no quoted-printable decoding.
+		mp, err := mr.NextRawPart()
+		if err == io.EOF {
+			return parts, nil
+		}
+		if err != nil {
+			return parts, badRequest("malformed multipart body", err)
+		}
+		p, err := readPart(mp, spoolDir)
+		if err != nil {
+			return parts, err
+		}
+		p.index, p.formName, p.fileName = i, mp.FormName(), mp.FileName()
+		p.contentType = mp.Header.Get("Content-Type")
+		parts = append(parts, p)
+	}
+}
+
+// readPart reads one attachment, hashing it as the bytes flow.
+func readPart(r io.Reader, spoolDir string) (*part, error) {
+	src := &sourceReader{r: r}
+	w := &spoolWriter{dir: spoolDir}
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(h, w), src)
+	p := &part{mem: w.mem, file: w.file, head: w.head, size: size}
+	if err != nil {
+		p.close()
+		if src.err != nil {
+			return nil, badRequest("request body could not be read: malformed or truncated", src.err)
+		}
+		return nil, unavailable("could not buffer the attachment, retry later", err)
+	}
+	if p.file == nil {
+		p.head = p.mem[:min(len(p.mem), headLen)]
+	}
+	h.Sum(p.sum[:0])
+	return p, nil
+}
+
+// sourceReader remembers a read error, to tell the sender's fault from ours.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.err = err
+	}
+	return n, err
+}
+
+// spoolWriter keeps up to memoryLimit bytes in memory and moves to a
+// temporary file beyond that.
+type spoolWriter struct {
+	dir  string
+	mem  []byte
+	file *os.File
+	head []byte
+}
+
+func (w *spoolWriter) Write(b []byte) (int, error) {
+	if w.file == nil && len(w.mem)+len(b) <= memoryLimit {
+		w.mem = append(w.mem, b...)
+		return len(b), nil
+	}
+	if w.file == nil {
+		f, err := os.CreateTemp(w.dir, "callback-part-*")
+		if err != nil {
+			return 0, err
+		}
+		w.file = f
+		w.head = make([]byte, 0, headLen)
+		w.head = append(w.head, w.mem[:min(len(w.mem), headLen)]...)
+		w.head = append(w.head, b[:min(len(b), headLen-len(w.head))]...)
+		if _, err := f.Write(w.mem); err != nil {
+			return 0, err
+		}
+		w.mem = nil
+	}
+	return w.file.Write(b)
+}

@@ -1,0 +1,117 @@
+// Package callback receives Speechmatics batch-job callbacks.
+//
+// Speechmatics calls the user's URL when a job ends, with the job ID and status
+// in the query string and, depending on the job's notification_config, the
+// transcript, the job info and the media in the body, as one item or as
+// multipart/form-data. A Service authenticates the caller, classifies and stores
+// every attachment under a key built from the job ID, and queues one Event per
+// callback, so that consumers cope with callbacks that arrive in any order,
+// twice, or only partly.
+//
+// The package knows nothing of AWS or Lambda: front doors translate what they
+// receive into a Request, and sinks implement ObjectStore and EventQueue.
+package callback
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Request is one callback as a front door received it.
+type Request struct {
+	// Method is the HTTP method, POST or PUT for a callback.
+	Method string
+	// RawQuery is the query string without the '?', still percent-encoded.
+	RawQuery string
+	// Header holds the request headers with canonical names; a header that
+	// arrived more than once has more than one value.
+	Header http.Header
+	// Body is the decoded request body; nil or empty for a status-only callback.
+	Body io.Reader
+	// SourceIP is the address of the caller.
+	SourceIP string
+	// RequestID identifies this request in logs, events and the response.
+	RequestID string
+}
+
+// Response is the answer a front door sends back.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Event is the message queued once per stored callback. Its JSON form is the
+// same for every queue.
+type Event struct {
+	Version     int          `json:"version"`
+	JobID       string       `json:"job_id"`
+	Status      string       `json:"status"`
+	ReceivedAt  time.Time    `json:"received_at"`
+	RequestID   string       `json:"request_id"`
+	SourceIP    string       `json:"source_ip"`
+	UserAgent   string       `json:"user_agent"`
+	Attachments []Attachment `json:"attachments"`
+}
+
+// EventVersion is the version of the Event schema that this package writes.
+const EventVersion = 1
+
+// Attachment describes one stored object of a callback.
+type Attachment struct {
+	// Content is the Speechmatics content name, such as "transcript.json-v2",
+	// "jobinfo" or "data", or "other" for an attachment that is none of them.
+	Content     string `json:"content"`
+	Bucket      string `json:"bucket"`
+	Key         string `json:"key"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	// SHA256 is the hex SHA-256 of the stored bytes.
+	SHA256 string `json:"sha256"`
+}
+
+// Object is one attachment handed to an ObjectStore.
+type Object struct {
+	Key         string
+	ContentType string
+	Size        int64
+	// SHA256 is the SHA-256 of Body, computed while the bytes were received.
+	SHA256 [32]byte
+	// JobID, Status and Content describe the callback the object came with.
+	JobID   string
+	Status  string
+	Content string
+	// Body yields exactly Size bytes; a store may seek back to the start to
+	// retry.
+	Body io.ReadSeeker
+}
+
+// ObjectStore stores attachments. Putting the same key again replaces the
+// object, so a retried callback rewrites the same keys with the same bytes.
+type ObjectStore interface {
+	Put(ctx context.Context, obj *Object) error
+}
+
+// EventQueue queues one Event per callback, after all of its attachments are
+// stored.
+type EventQueue interface {
+	Send(ctx context.Context, ev *Event) error
+}
+
+// Authenticator decides whether a request comes from the configured sender.
+// It returns nil, ErrUnauthorized, or an error wrapping ErrAuthUnavailable when
+// it cannot decide yet.
+type Authenticator interface {
+	Authenticate(h http.Header) error
+}
+
+// ErrUnauthorized is returned by an Authenticator for a request without the
+// configured credentials.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// ErrAuthUnavailable is wrapped by an Authenticator that has no credentials to
+// compare with yet, such as a secret that could not be read.
+var ErrAuthUnavailable = errors.New("authentication unavailable")

@@ -1,0 +1,141 @@
+package callback
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Content names. Speechmatics names the items of notification_config's
+// "contents" this way; ContentOther is ours, for an attachment that is none
+// of them.
+const (
+	ContentTranscript = "transcript.json-v2"
+	ContentTxt        = "transcript.txt"
+	ContentSRT        = "transcript.srt"
+	ContentJobInfo    = "jobinfo"
+	ContentData       = "data"
+	ContentOther      = "other"
+)
+
+// contentNames are the names an attachment may carry as its form name or
+// filename, mapped to the content they stand for.
+var contentNames = map[string]string{
+	"transcript":                   ContentTranscript, // json-v2 under its short name
+	"transcript.json-v2":           ContentTranscript,
+	"transcript.txt":               ContentTxt,
+	"transcript.srt":               ContentSRT,
+	"jobinfo":                      ContentJobInfo,
+	"data":                         ContentData,
+	"text":                         "text",
+	"alignment":                    "alignment",
+	"alignment.one_per_line":       "alignment.one_per_line",
+	"alignment.word_start_and_end": "alignment.word_start_and_end",
+}
+
+// srtCue matches an SRT cue timing line such as "00:00:00,640 --> 00:00:03,080".
+var srtCue = regexp.MustCompile(`\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}`)
+
+// classify names the content of an attachment, first rule that fits:
+//  1. its form name, else its filename, when that is a content name;
+//  2. its bytes and Content-Type: a json-v2 transcript, job info, SRT, text,
+//     or media;
+//  3. anything else is ContentOther: still stored, never dropped.
+//
+// The legacy form name "data_file" is not a content name, so such a
+// transcript is recognised by rule 2.
+func classify(p *part) string {
+	if c, ok := contentNames[p.formName]; ok {
+		return c
+	}
+	if c, ok := contentNames[p.fileName]; ok {
+		return c
+	}
+	mediaType := ""
+	if p.contentType != "" {
+		// An unparsable Content-Type counts as an unknown type.
+		mediaType, _, _ = mime.ParseMediaType(p.contentType)
+		if mediaType == "" {
+			mediaType = "unknown/unknown"
+		}
+	}
+	untyped := mediaType == "" || mediaType == "application/octet-stream"
+	switch {
+	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
+		return ContentData
+	case p.file == nil && isJSONObject(p.mem):
+		return classifyJSON(p.mem)
+	case isText(p) && (untyped || mediaType == "text/plain" || srtType(mediaType)):
+		if srtCue.Match(p.head) {
+			return ContentSRT
+		}
+		if untyped || mediaType == "text/plain" {
+			return ContentTxt
+		}
+	case mediaType == "application/octet-stream":
+		return ContentData
+	}
+	return ContentOther
+}
+
+func srtType(mediaType string) bool {
+	return mediaType == "application/x-subrip" || mediaType == "text/srt"
+}
+
+// isText reports whether the part is UTF-8 text. A part too large for memory
+// is judged by its head, where the last rune may be cut in two.
+func isText(p *part) bool {
+	b := p.head
+	if p.file == nil {
+		b = p.mem
+	} else if i := lastRuneStart(b); i >= 0 && !utf8.FullRune(b[i:]) {
+		b = b[:i]
+	}
+	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+func lastRuneStart(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// classifyJSON tells a json-v2 transcript from job info by their top-level
+// keys; any other JSON is ContentOther.
+func classifyJSON(b []byte) string {
+	var keys struct {
+		Format    present `json:"format"`
+		Results   present `json:"results"`
+		ID        present `json:"id"`
+		CreatedAt present `json:"created_at"`
+	}
+	if json.Unmarshal(b, &keys) != nil {
+		return ContentOther
+	}
+	if keys.Format && keys.Results {
+		return ContentTranscript
+	}
+	if keys.ID && keys.CreatedAt && !keys.Results {
+		return ContentJobInfo
+	}
+	return ContentOther
+}
+
+// present records that a JSON key exists, without decoding its value.
+type present bool
+
+func (p *present) UnmarshalJSON([]byte) error {
+	*p = true
+	return nil
+}

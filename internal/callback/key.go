@@ -1,0 +1,120 @@
+package callback
+
+import (
+	"mime"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxNameLen bounds a name taken from the sender (a filename or form name).
+const maxNameLen = 100
+
+// mediaExtensions gives the extension of a media attachment that came without
+// a filename.
+var mediaExtensions = map[string]string{
+	"audio/wav":        ".wav",
+	"audio/wave":       ".wav",
+	"audio/x-wav":      ".wav",
+	"audio/vnd.wave":   ".wav",
+	"audio/mpeg":       ".mp3",
+	"audio/mp3":        ".mp3",
+	"audio/mp4":        ".m4a",
+	"audio/x-m4a":      ".m4a",
+	"audio/aac":        ".aac",
+	"audio/ogg":        ".ogg",
+	"audio/opus":       ".opus",
+	"audio/flac":       ".flac",
+	"audio/x-flac":     ".flac",
+	"audio/webm":       ".webm",
+	"audio/amr":        ".amr",
+	"video/mp4":        ".mp4",
+	"video/webm":       ".webm",
+	"video/ogg":        ".ogv",
+	"video/quicktime":  ".mov",
+	"video/x-matroska": ".mkv",
+	"video/x-msvideo":  ".avi",
+	"video/mpeg":       ".mpeg",
+}
+
+// relativeKey is where an attachment goes below the job's prefix.
+func relativeKey(content string, p *part) string {
+	switch content {
+	case ContentTranscript:
+		return "transcript.json"
+	case ContentTxt:
+		return "transcript.txt"
+	case ContentSRT:
+		return "transcript.srt"
+	case ContentJobInfo:
+		return "jobinfo.json"
+	case ContentData:
+		if name := safeName(p.fileName); name != "" {
+			return "data/" + name
+		}
+		return "data/media" + mediaExtension(p.contentType)
+	case ContentOther:
+		if name := safeName(p.formName); name != "" {
+			return "other/" + name
+		}
+		return "other/part-" + strconv.Itoa(p.index)
+	default: // text, alignment and alignment.*: fixed names, all plain text
+		return content + ".txt"
+	}
+}
+
+func mediaExtension(contentType string) string {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	if ext, ok := mediaExtensions[mediaType]; ok {
+		return ext
+	}
+	return ".bin"
+}
+
+// safeName reduces a name from the sender to a base name that is safe in a
+// key and in a file system: its last path element, only ASCII letters,
+// digits, '.', '-' and '_' (anything else becomes '_'), no leading or
+// trailing dots, at most maxNameLen bytes. It returns "" when nothing usable
+// is left.
+func safeName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		if r < utf8.RuneSelf && isSafeNameByte(byte(r)) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	s := strings.Trim(b.String(), ".")
+	if len(s) > maxNameLen {
+		ext := path.Ext(s)
+		if len(ext) > maxNameLen/4 {
+			ext = ""
+		}
+		s = s[:maxNameLen-len(ext)] + ext
+	}
+	if strings.Trim(s, "_") == "" {
+		return ""
+	}
+	return s
+}
+
+func isSafeNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '-' || c == '_'
+}
+
+// withSuffix inserts "-n" before the extension of a key's last element:
+// "P/transcript.json" becomes "P/transcript-2.json".
+func withSuffix(key string, n int) string {
+	dir, base := path.Split(key)
+	ext := ""
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base, ext = base[:i], base[i:]
+	}
+	return dir + base + "-" + strconv.Itoa(n) + ext
+}

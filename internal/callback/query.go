@@ -1,0 +1,53 @@
+package callback
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+)
+
+var (
+	jobIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+	statusPattern = regexp.MustCompile(`^[a-z_]{1,32}$`)
+)
+
+// knownStatuses are the values Speechmatics documents for the status parameter.
+// Others that match statusPattern are accepted and logged, so that a status
+// added by the sender is not lost.
+var knownStatuses = map[string]bool{
+	"success":     true,
+	"error":       true,
+	"fetch_error": true,
+	"trim_error":  true,
+}
+
+// parseQuery returns the job ID and status of a callback's query string.
+// Other parameters are ignored: the user's own URL may carry some.
+func parseQuery(raw string) (id, status string, err error) {
+	// ParseQuery goes on past a malformed pair and returns the rest; a
+	// malformed id or status then shows up as missing.
+	q, _ := url.ParseQuery(raw)
+	if id, err = queryParam(q, "id", jobIDPattern); err != nil {
+		return "", "", err
+	}
+	if status, err = queryParam(q, "status", statusPattern); err != nil {
+		return "", "", err
+	}
+	return id, status, nil
+}
+
+func queryParam(q url.Values, name string, valid *regexp.Regexp) (string, error) {
+	values := q[name]
+	if len(values) == 0 {
+		return "", badRequest(fmt.Sprintf("missing query parameter %q", name), nil)
+	}
+	for _, v := range values[1:] {
+		if v != values[0] {
+			return "", badRequest(fmt.Sprintf("query parameter %q given twice with different values", name), nil)
+		}
+	}
+	if !valid.MatchString(values[0]) {
+		return "", badRequest(fmt.Sprintf("invalid query parameter %q: must match %s", name, valid), nil)
+	}
+	return values[0], nil
+}

@@ -1,0 +1,276 @@
+package callback
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxParallelPuts bounds how many attachments of one callback are written at
+// once.
+const maxParallelPuts = 8
+
+// Service handles callbacks. Set its fields once at start; it is safe for
+// concurrent use.
+type Service struct {
+	Auth  Authenticator
+	Store ObjectStore
+	Queue EventQueue
+	// Bucket is recorded in each Attachment; empty for a store without
+	// buckets.
+	Bucket string
+	// KeyPrefix goes, exactly as given, in front of every key.
+	KeyPrefix string
+	// SpoolDir holds attachments too large for memory; "" means os.TempDir().
+	SpoolDir string
+	// Logger gets one line per callback; nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the time a callback is received; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handle authenticates, stores and queues one callback and returns the answer
+// for the sender. Every failure is an answer, never a panic: a non-2xx answer
+// makes the sender retry, and nothing is queued unless every attachment of the
+// callback is stored.
+func (s *Service) Handle(ctx context.Context, req *Request) (resp *Response) {
+	start := time.Now()
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	ev := &Event{
+		Version:     EventVersion,
+		ReceivedAt:  now().UTC(),
+		RequestID:   req.RequestID,
+		SourceIP:    req.SourceIP,
+		UserAgent:   req.Header.Get("User-Agent"),
+		Attachments: []Attachment{},
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			resp = s.finish(req, ev, start, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+		}
+	}()
+	return s.finish(req, ev, start, s.handle(ctx, req, ev))
+}
+
+// handle does the work of Handle, filling in ev as it learns about the
+// callback.
+func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
+	if req.Method != http.MethodPost && req.Method != http.MethodPut {
+		return &Error{Code: http.StatusMethodNotAllowed, Message: "method not allowed: use POST or PUT"}
+	}
+	if err := s.Auth.Authenticate(req.Header); err != nil {
+		// Only for the log line: which job's callbacks are being refused.
+		ev.JobID, ev.Status, _ = parseQuery(req.RawQuery)
+		return err
+	}
+	var err error
+	if ev.JobID, ev.Status, err = parseQuery(req.RawQuery); err != nil {
+		return err
+	}
+	parts, err := readParts(req.Body, req.Header.Get("Content-Type"), s.SpoolDir)
+	if err != nil {
+		return err
+	}
+	defer closeParts(parts)
+
+	objects := s.objects(ev, parts)
+	if err := s.store(ctx, objects); err != nil {
+		return err
+	}
+	if err := s.Queue.Send(ctx, ev); err != nil {
+		return unavailable("could not queue the callback event, retry later", fmt.Errorf("send event: %w", err))
+	}
+	return nil
+}
+
+// objects classifies the parts, gives each its key and lists them in ev.
+// Two parts that map to one key are stored once when their bytes are the
+// same; otherwise the later one gets a numbered key, so nothing is silently
+// overwritten.
+func (s *Service) objects(ev *Event, parts []*part) []*Object {
+	prefix := s.KeyPrefix + ev.JobID + "/"
+	taken := make(map[string][32]byte, len(parts))
+	objects := make([]*Object, 0, len(parts))
+	for _, p := range parts {
+		content := classify(p)
+		base := prefix + relativeKey(content, p)
+		key := base
+		for n := 2; ; n++ {
+			sum, ok := taken[key]
+			if !ok {
+				break
+			}
+			if sum == p.sum {
+				key = "" // the same bytes are stored already
+				break
+			}
+			key = withSuffix(base, n)
+		}
+		if key == "" {
+			continue
+		}
+		taken[key] = p.sum
+		contentType := contentTypeOf(content, p.contentType)
+		objects = append(objects, &Object{
+			Key: key, ContentType: contentType, Size: p.size, SHA256: p.sum,
+			JobID: ev.JobID, Status: ev.Status, Content: content,
+			Body: p.body(),
+		})
+		ev.Attachments = append(ev.Attachments, Attachment{
+			Content: content, Bucket: s.Bucket, Key: key, ContentType: contentType,
+			Size: p.size, SHA256: fmt.Sprintf("%x", p.sum),
+		})
+	}
+	return objects
+}
+
+// contentTypeOf is the Content-Type an attachment is stored with: the one it
+// was sent with, unless that says nothing ("" or application/octet-stream)
+// about content we know to be JSON or text.
+func contentTypeOf(content, sent string) string {
+	generic := sent == "" || strings.HasPrefix(sent, "application/octet-stream")
+	switch {
+	case !generic:
+		return sent
+	case content == ContentTranscript, content == ContentJobInfo:
+		return "application/json"
+	case content == ContentData, content == ContentOther:
+		return "application/octet-stream"
+	default:
+		return "text/plain; charset=utf-8"
+	}
+}
+
+// store writes the objects in parallel and returns when all are written or
+// one has failed.
+func (s *Service) store(ctx context.Context, objects []*Object) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(objects))
+	slots := make(chan struct{}, maxParallelPuts)
+	var wg sync.WaitGroup
+	for i, obj := range objects {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			// A panic here would end the process: make it this request's error.
+			defer func() {
+				if v := recover(); v != nil {
+					errs[i] = fmt.Errorf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack())
+					cancel()
+				}
+			}()
+			if err := s.Store.Put(ctx, obj); err != nil {
+				errs[i] = fmt.Errorf("put %s: %w", obj.Key, err)
+				cancel() // the callback fails anyway: stop the others early
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return unavailable("could not store the callback, retry later", err)
+	}
+	return nil
+}
+
+type okBody struct {
+	JobID     string   `json:"job_id"`
+	Status    string   `json:"status"`
+	RequestID string   `json:"request_id"`
+	Stored    []string `json:"stored"`
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// finish logs the callback and builds the answer.
+func (s *Service) finish(req *Request, ev *Event, start time.Time, err error) *Response {
+	code, message := answer(err)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Request-Id", req.RequestID)
+	if code == http.StatusMethodNotAllowed {
+		h.Set("Allow", "POST, PUT")
+	}
+	var body any = errorBody{Error: message}
+	if err == nil {
+		stored := make([]string, len(ev.Attachments))
+		for i, a := range ev.Attachments {
+			stored[i] = a.Key
+		}
+		body = okBody{JobID: ev.JobID, Status: ev.Status, RequestID: req.RequestID, Stored: stored}
+	}
+	b, _ := json.Marshal(body) // plain strings and slices: cannot fail
+	s.log(ev, start, code, err)
+	return &Response{StatusCode: code, Header: h, Body: b}
+}
+
+// logAttachment is what the log line says of each attachment: never its bytes.
+type logAttachment struct {
+	Content string `json:"content"`
+	Key     string `json:"key"`
+	Size    int64  `json:"size"`
+}
+
+func (s *Service) log(ev *Event, start time.Time, code int, err error) {
+	logger := s.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	attachments := make([]logAttachment, len(ev.Attachments))
+	for i, a := range ev.Attachments {
+		attachments[i] = logAttachment{Content: a.Content, Key: a.Key, Size: a.Size}
+	}
+	attrs := []slog.Attr{
+		slog.String("job_id", ev.JobID),
+		slog.String("status", ev.Status),
+		slog.String("request_id", ev.RequestID),
+		slog.String("source_ip", ev.SourceIP),
+		slog.Any("attachments", attachments),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("outcome", code),
+	}
+	level := slog.LevelInfo
+	if ev.Status != "" && !knownStatuses[ev.Status] {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Bool("unknown_status", true))
+	}
+	if err != nil {
+		level = slog.LevelWarn
+		if code >= 500 {
+			level = slog.LevelError
+		}
+		attrs = append(attrs, slog.String("error", logSafe(err).Error()))
+	}
+	logger.LogAttrs(context.Background(), level, "callback", attrs...)
+}
+
+// logSafe drops the detail of errors about the request body, which can quote
+// the body's bytes, and keeps what says where and why it failed.
+func logSafe(err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != http.StatusBadRequest || e.Err == nil {
+		return err
+	}
+	var corrupt base64.CorruptInputError
+	switch {
+	case errors.As(e.Err, &corrupt):
+		return fmt.Errorf("%s: %w", e.Message, corrupt)
+	case errors.Is(e.Err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: %w", e.Message, io.ErrUnexpectedEOF)
+	}
+	return errors.New(e.Message)
+}

@@ -1,0 +1,544 @@
+package callback_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"smcallbacks/internal/auth"
+	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
+)
+
+const token = "Bearer s3cr3t-t0ken"
+
+type harness struct {
+	svc   *callback.Service
+	store *callbacktest.Store
+	queue *callbacktest.Queue
+	logs  *bytes.Buffer
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{store: &callbacktest.Store{}, queue: &callbacktest.Queue{}, logs: &bytes.Buffer{}}
+	h.svc = &callback.Service{
+		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: token}}),
+		Store:    h.store,
+		Queue:    h.queue,
+		Bucket:   "test-bucket",
+		SpoolDir: t.TempDir(),
+		Logger:   slog.New(slog.NewJSONHandler(h.logs, nil)),
+		Now:      func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CET", 3600)) },
+	}
+	return h
+}
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type formPart struct {
+	name, fileName, contentType string
+	data                        []byte
+}
+
+func multipartBody(t testing.TB, parts ...formPart) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		disposition := fmt.Sprintf("form-data; name=%q", p.name)
+		if p.fileName != "" {
+			disposition += fmt.Sprintf("; filename=%q", p.fileName)
+		}
+		h.Set("Content-Disposition", disposition)
+		if p.contentType != "" {
+			h.Set("Content-Type", p.contentType)
+		}
+		pw, err := w.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw.Write(p.data)
+	}
+	w.Close()
+	return buf.Bytes(), w.FormDataContentType()
+}
+
+// request builds an authorized POST for job r6sr3jlzjj.
+func request(query, contentType string, body []byte) *callback.Request {
+	h := http.Header{}
+	h.Set("Authorization", token)
+	h.Set("User-Agent", "Speechmatics-API/2.0")
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return &callback.Request{
+		Method: http.MethodPost, RawQuery: query, Header: h, Body: bytes.NewReader(body),
+		SourceIP: "203.0.113.7", RequestID: "req-1",
+	}
+}
+
+const query = "id=r6sr3jlzjj&status=success"
+
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestHandleStoresEveryAttachment(t *testing.T) {
+	h := newHarness(t)
+	transcript, jobinfo, wav := fixture(t, "transcript-json-v2-example.json"), fixture(t, "jobinfo.json"), fixture(t, "media.wav")
+	body, ct := multipartBody(t,
+		formPart{"transcript", "", "application/json", transcript},
+		formPart{"jobinfo", "", "application/json", jobinfo},
+		formPart{"data", "meeting.wav", "audio/wav", wav},
+	)
+	resp := h.svc.Handle(context.Background(), request(query, ct, body))
+
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+	wantKeys := []string{"r6sr3jlzjj/transcript.json", "r6sr3jlzjj/jobinfo.json", "r6sr3jlzjj/data/meeting.wav"}
+	got := decode[struct{ Stored []string }](t, resp.Body)
+	if !reflect.DeepEqual(got.Stored, wantKeys) {
+		t.Errorf("stored: got %v, want %v", got.Stored, wantKeys)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type: got %q, want application/json", ct)
+	}
+	if id := resp.Header.Get("X-Request-Id"); id != "req-1" {
+		t.Errorf("X-Request-Id: got %q, want req-1", id)
+	}
+
+	objects := h.store.Objects()
+	for key, want := range map[string]struct {
+		data           []byte
+		content, ctype string
+	}{
+		wantKeys[0]: {transcript, "transcript.json-v2", "application/json"},
+		wantKeys[1]: {jobinfo, "jobinfo", "application/json"},
+		wantKeys[2]: {wav, "data", "audio/wav"},
+	} {
+		o, ok := objects[key]
+		if !ok {
+			t.Errorf("%s: not stored", key)
+			continue
+		}
+		if !bytes.Equal(o.Bytes, want.data) {
+			t.Errorf("%s: stored bytes differ from the bytes sent", key)
+		}
+		if o.Content != want.content || o.ContentType != want.ctype || o.JobID != "r6sr3jlzjj" || o.Status != "success" {
+			t.Errorf("%s: got content %q, type %q, job %q, status %q, want %q, %q, r6sr3jlzjj, success",
+				key, o.Content, o.ContentType, o.JobID, o.Status, want.content, want.ctype)
+		}
+	}
+
+	events := h.queue.Events()
+	if len(events) != 1 {
+		t.Fatalf("got %d events, want 1", len(events))
+	}
+	wantEvent := `{"version":1,"job_id":"r6sr3jlzjj","status":"success","received_at":"2026-11-27T09:00:00Z",` +
+		`"request_id":"req-1","source_ip":"203.0.113.7","user_agent":"Speechmatics-API/2.0","attachments":[` +
+		`{"content":"transcript.json-v2","bucket":"test-bucket","key":"r6sr3jlzjj/transcript.json","content_type":"application/json","size":12557,"sha256":"` + sha(transcript) + `"},` +
+		`{"content":"jobinfo","bucket":"test-bucket","key":"r6sr3jlzjj/jobinfo.json","content_type":"application/json","size":116,"sha256":"` + sha(jobinfo) + `"},` +
+		`{"content":"data","bucket":"test-bucket","key":"r6sr3jlzjj/data/meeting.wav","content_type":"audio/wav","size":3244,"sha256":"` + sha(wav) + `"}]}`
+	if b, _ := json.Marshal(events[0]); string(b) != wantEvent {
+		t.Errorf("event:\ngot  %s\nwant %s", b, wantEvent)
+	}
+}
+
+func TestHandleSingleBodies(t *testing.T) {
+	tests := []struct {
+		name, contentType, file string
+		wantKey, wantType       string
+	}{
+		{"json-v2 transcript", "application/json", "transcript-json-v2-example.json", "r6sr3jlzjj/transcript.json", "application/json"},
+		{"jobinfo", "application/json", "jobinfo.json", "r6sr3jlzjj/jobinfo.json", "application/json"},
+		{"srt", "text/plain", "transcript-srt-excerpt.srt", "r6sr3jlzjj/transcript.srt", "text/plain"},
+		{"txt", "text/plain; charset=utf-8", "transcript-txt-example.txt", "r6sr3jlzjj/transcript.txt", "text/plain; charset=utf-8"},
+		{"raw media", "application/octet-stream", "media.wav", "r6sr3jlzjj/data/media.bin", "application/octet-stream"},
+		{"untyped text", "", "transcript-txt-example.txt", "r6sr3jlzjj/transcript.txt", "text/plain; charset=utf-8"},
+		{"other json", "application/json", "job-status-example.json", "r6sr3jlzjj/other/part-1", "application/json"},
+		{"multipart/mixed is one attachment", "multipart/mixed; boundary=x", "transcript-txt-example.txt", "r6sr3jlzjj/other/part-1", "multipart/mixed; boundary=x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			data := fixture(t, tt.file)
+			resp := h.svc.Handle(context.Background(), request(query, tt.contentType, data))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+			}
+			o, ok := h.store.Objects()[tt.wantKey]
+			if !ok {
+				t.Fatalf("got objects %v, want %s", keys(h.store.Objects()), tt.wantKey)
+			}
+			if !bytes.Equal(o.Bytes, data) || o.ContentType != tt.wantType {
+				t.Errorf("got %d bytes of %q, want the %d bytes sent, of %q", len(o.Bytes), o.ContentType, len(data), tt.wantType)
+			}
+		})
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestHandleStatusOnly(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		body        io.Reader
+		contentType string
+	}{
+		{"no body", nil, ""},
+		{"empty body", strings.NewReader(""), ""},
+		{"empty multipart body", strings.NewReader(""), "multipart/form-data; boundary=x"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			req := request("id=r6sr3jlzjj&status=error", tt.contentType, nil)
+			req.Body = tt.body
+			resp := h.svc.Handle(context.Background(), req)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+			}
+			if want := `{"job_id":"r6sr3jlzjj","status":"error","request_id":"req-1","stored":[]}`; string(resp.Body) != want {
+				t.Errorf("got %s, want %s", resp.Body, want)
+			}
+			events := h.queue.Events()
+			if len(events) != 1 {
+				t.Fatalf("got %d events, want 1", len(events))
+			}
+			if b, _ := json.Marshal(events[0]); !bytes.Contains(b, []byte(`"attachments":[]`)) {
+				t.Errorf("got event %s, want empty attachments", b)
+			}
+			if n := len(h.store.Objects()); n != 0 {
+				t.Errorf("got %d objects, want 0", n)
+			}
+		})
+	}
+}
+
+func TestHandleSameKeyTwice(t *testing.T) {
+	a, b, c := fixture(t, "transcript-json-v2-example.json"), fixture(t, "transcript-json-v2-sdk-test-fixture.json"), fixture(t, "transcript-json-v2-real-capture-vcon.json")
+	tests := []struct {
+		name     string
+		parts    []formPart
+		wantKeys []string
+	}{
+		{"identical bytes are stored once",
+			[]formPart{{"transcript", "", "application/json", a}, {"transcript.json-v2", "", "application/json", a}},
+			[]string{"r6sr3jlzjj/transcript.json"}},
+		{"different bytes get numbered keys",
+			[]formPart{{"transcript", "", "application/json", a}, {"transcript", "", "application/json", b}, {"data_file", "", "application/json", c}},
+			[]string{"r6sr3jlzjj/transcript.json", "r6sr3jlzjj/transcript-2.json", "r6sr3jlzjj/transcript-3.json"}},
+		{"a repeat of a numbered one is stored once",
+			[]formPart{{"transcript", "", "", a}, {"transcript", "", "", b}, {"transcript", "", "", b}},
+			[]string{"r6sr3jlzjj/transcript.json", "r6sr3jlzjj/transcript-2.json"}},
+		{"media files of one name",
+			[]formPart{{"data", "a.wav", "audio/wav", a}, {"data", "a.wav", "audio/wav", b}},
+			[]string{"r6sr3jlzjj/data/a.wav", "r6sr3jlzjj/data/a-2.wav"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			body, ct := multipartBody(t, tt.parts...)
+			resp := h.svc.Handle(context.Background(), request(query, ct, body))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+			}
+			var gotKeys []string
+			for _, a := range h.queue.Events()[0].Attachments {
+				gotKeys = append(gotKeys, a.Key)
+			}
+			if !reflect.DeepEqual(gotKeys, tt.wantKeys) {
+				t.Errorf("got %v, want %v", gotKeys, tt.wantKeys)
+			}
+			if n := len(h.store.Objects()); n != len(tt.wantKeys) {
+				t.Errorf("got %d objects, want %d", n, len(tt.wantKeys))
+			}
+		})
+	}
+}
+
+func TestHandleKeyPrefix(t *testing.T) {
+	h := newHarness(t)
+	h.svc.KeyPrefix = "transcripts/"
+	resp := h.svc.Handle(context.Background(), request(query, "application/json", fixture(t, "jobinfo.json")))
+	if _, ok := h.store.Objects()["transcripts/r6sr3jlzjj/jobinfo.json"]; resp.StatusCode != 200 || !ok {
+		t.Errorf("got %d and objects %v, want 200 and transcripts/r6sr3jlzjj/jobinfo.json", resp.StatusCode, keys(h.store.Objects()))
+	}
+}
+
+// TestHandleFailures covers every refusal and fault: the answer, and that
+// nothing is queued unless everything is stored.
+func TestHandleFailures(t *testing.T) {
+	txt := fixture(t, "transcript-txt-example.txt")
+	good, goodType := multipartBody(t, formPart{"transcript.txt", "", "text/plain", txt}, formPart{"jobinfo", "", "application/json", fixture(t, "jobinfo.json")})
+	tests := []struct {
+		name        string
+		change      func(h *harness, r *callback.Request)
+		ctx         func() context.Context
+		wantCode    int
+		wantMessage string
+		wantObjects int
+	}{
+		{name: "GET", change: func(_ *harness, r *callback.Request) { r.Method = http.MethodGet },
+			wantCode: 405, wantMessage: "method not allowed: use POST or PUT"},
+		{name: "PUT is a callback too", change: func(_ *harness, r *callback.Request) { r.Method = http.MethodPut },
+			wantCode: 200, wantObjects: 2},
+		{name: "no auth header", change: func(_ *harness, r *callback.Request) { r.Header.Del("Authorization") },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "wrong token", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", "Bearer nope") },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "token as a prefix", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", token+"x") },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "auth header twice", change: func(_ *harness, r *callback.Request) { r.Header.Add("Authorization", token) },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "no credentials loaded yet", change: func(h *harness, _ *callback.Request) { h.svc.Auth = &auth.Checker{} },
+			wantCode: 503, wantMessage: "authentication is not available yet, retry later"},
+		{name: "missing id", change: func(_ *harness, r *callback.Request) { r.RawQuery = "status=success" },
+			wantCode: 400, wantMessage: `missing query parameter "id"`},
+		{name: "invalid Content-Type", change: func(_ *harness, r *callback.Request) { r.Header.Set("Content-Type", "multipart/form-data; boundary") },
+			wantCode: 400, wantMessage: "invalid Content-Type header"},
+		{name: "multipart without boundary", change: func(_ *harness, r *callback.Request) { r.Header.Set("Content-Type", "multipart/form-data") },
+			wantCode: 400, wantMessage: "multipart/form-data without a boundary"},
+		{name: "wrong boundary", change: func(_ *harness, r *callback.Request) {
+			r.Header.Set("Content-Type", "multipart/form-data; boundary=other")
+		},
+			wantCode: 400, wantMessage: "malformed multipart body"},
+		{name: "truncated multipart", change: func(_ *harness, r *callback.Request) { r.Body = bytes.NewReader(good[:len(good)-20]) },
+			wantCode: 400, wantMessage: "request body could not be read: malformed or truncated"},
+		{name: "body read error", change: func(_ *harness, r *callback.Request) {
+			r.Body = io.MultiReader(bytes.NewReader(good[:len(good)/2]), errReader{})
+		},
+			wantCode: 400, wantMessage: "request body could not be read: malformed or truncated"},
+		{name: "store fails", change: func(h *harness, _ *callback.Request) { h.store.Err = errors.New("disk on fire") },
+			wantCode: 503, wantMessage: "could not store the callback, retry later"},
+		{name: "one of two puts fails", change: func(h *harness, _ *callback.Request) {
+			h.store.PutHook = func(_ context.Context, o *callback.Object) error {
+				if o.Content == "jobinfo" {
+					return errors.New("disk on fire")
+				}
+				return nil
+			}
+		}, wantCode: 503, wantMessage: "could not store the callback, retry later", wantObjects: 1},
+		{name: "queue fails", change: func(h *harness, _ *callback.Request) { h.queue.Err = errors.New("queue on fire") },
+			wantCode: 503, wantMessage: "could not queue the callback event, retry later", wantObjects: 2},
+		{name: "deadline passed", ctx: func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+			cancel()
+			return ctx
+		}, wantCode: 503, wantMessage: "timed out, retry later", wantObjects: 0},
+		{name: "store panics", change: func(h *harness, _ *callback.Request) {
+			h.store.PutHook = func(context.Context, *callback.Object) error { panic("disk on fire") }
+		}, wantCode: 503, wantMessage: "could not store the callback, retry later"},
+		{name: "auth panics", change: func(h *harness, _ *callback.Request) { h.svc.Auth = panicAuth{} },
+			wantCode: 500, wantMessage: "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			req := request(query, goodType, good)
+			if tt.change != nil {
+				tt.change(h, req)
+			}
+			ctx := context.Background()
+			if tt.ctx != nil {
+				h.store.PutHook = func(ctx context.Context, _ *callback.Object) error { return ctx.Err() }
+				ctx = tt.ctx()
+			}
+			resp := h.svc.Handle(ctx, req)
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
+			}
+			if n := len(h.store.Objects()); n != tt.wantObjects {
+				t.Errorf("got %d objects stored, want %d", n, tt.wantObjects)
+			}
+			wantEvents := 0
+			if tt.wantCode == http.StatusOK {
+				wantEvents = 1
+			}
+			if n := len(h.queue.Events()); n != wantEvents {
+				t.Errorf("got %d events, want %d", n, wantEvents)
+			}
+			if tt.wantCode == http.StatusOK {
+				return
+			}
+			if got := decode[map[string]string](t, resp.Body); len(got) != 1 || got["error"] != tt.wantMessage {
+				t.Errorf("got body %s, want only the error %q", resp.Body, tt.wantMessage)
+			}
+			if tt.wantCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "POST, PUT" {
+				t.Errorf("Allow: got %q, want %q", resp.Header.Get("Allow"), "POST, PUT")
+			}
+		})
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+type panicAuth struct{}
+
+func (panicAuth) Authenticate(http.Header) error { panic("auth on fire") }
+
+// TestHandleUnauthorizedReadsNothing checks that a refused caller's body is
+// never read.
+func TestHandleUnauthorizedReadsNothing(t *testing.T) {
+	h := newHarness(t)
+	req := request(query, "text/plain", nil)
+	req.Header.Set("Authorization", "Bearer wrong")
+	var reads atomic.Int32
+	req.Body = countingReader{&reads}
+	if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("got %d, want 401", resp.StatusCode)
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("got %d body reads, want 0", n)
+	}
+}
+
+type countingReader struct{ n *atomic.Int32 }
+
+func (r countingReader) Read(p []byte) (int, error) {
+	r.n.Add(1)
+	return 0, io.EOF
+}
+
+// TestHandleWritesInParallel holds every Put until all three are under way:
+// written one after another, the callback would time out instead.
+func TestHandleWritesInParallel(t *testing.T) {
+	h := newHarness(t)
+	var started atomic.Int32
+	all := make(chan struct{})
+	h.store.PutHook = func(ctx context.Context, _ *callback.Object) error {
+		if started.Add(1) == 3 {
+			close(all)
+		}
+		select {
+		case <-all:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	body, ct := multipartBody(t,
+		formPart{"transcript.txt", "", "text/plain", []byte("one")},
+		formPart{"transcript.srt", "", "text/plain", []byte("two")},
+		formPart{"jobinfo", "", "application/json", []byte(`{"id":"x","created_at":"y"}`)},
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if resp := h.svc.Handle(ctx, request(query, ct, body)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+}
+
+// TestHandleLargeAttachment sends an attachment too large for memory: it is
+// stored byte for byte, and its temporary file is gone afterwards.
+func TestHandleLargeAttachment(t *testing.T) {
+	h := newHarness(t)
+	media := make([]byte, 20<<20)
+	for i := range media {
+		media[i] = byte(i * 7 % 251)
+	}
+	body, ct := multipartBody(t, formPart{"data", "big.mp4", "video/mp4", media})
+	if resp := h.svc.Handle(context.Background(), request(query, ct, body)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+	if o := h.store.Objects()["r6sr3jlzjj/data/big.mp4"]; !bytes.Equal(o.Bytes, media) {
+		t.Errorf("got %d bytes stored, want the %d sent", len(o.Bytes), len(media))
+	}
+	if left, _ := os.ReadDir(h.svc.SpoolDir); len(left) != 0 {
+		t.Errorf("got %d files left in the spool directory, want 0", len(left))
+	}
+}
+
+func TestHandleLogLine(t *testing.T) {
+	secretBody := "SPEAKER S1: the launch code is 0000"
+	tests := []struct {
+		name        string
+		req         func() *callback.Request
+		wantLevel   string
+		wantOutcome float64
+		wantFields  map[string]any
+	}{
+		{"stored", func() *callback.Request {
+			return request(query, "text/plain", []byte(secretBody))
+		}, "INFO", 200, map[string]any{"job_id": "r6sr3jlzjj", "status": "success", "request_id": "req-1", "source_ip": "203.0.113.7"}},
+		{"unknown status", func() *callback.Request {
+			return request("id=r6sr3jlzjj&status=brand_new", "text/plain", []byte(secretBody))
+		}, "WARN", 200, map[string]any{"status": "brand_new", "unknown_status": true}},
+		{"refused", func() *callback.Request {
+			r := request(query, "text/plain", []byte(secretBody))
+			r.Header.Set("Authorization", "Bearer guessed-"+token)
+			return r
+		}, "WARN", 401, map[string]any{"job_id": "r6sr3jlzjj", "error": "unauthorized"}},
+		{"malformed part header quoting the body", func() *callback.Request {
+			return request(query, "multipart/form-data; boundary=b", []byte("--b\r\nthe launch code is 0000\r\n\r\nx\r\n--b--\r\n"))
+		}, "WARN", 400, map[string]any{"error": "malformed multipart body"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.svc.Handle(context.Background(), tt.req())
+			lines := strings.Split(strings.TrimSpace(h.logs.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("got %d log lines, want 1:\n%s", len(lines), h.logs)
+			}
+			if strings.Contains(lines[0], "s3cr3t") || strings.Contains(lines[0], "launch code") {
+				t.Errorf("log line carries a secret or body bytes: %s", lines[0])
+			}
+			got := decode[map[string]any](t, []byte(lines[0]))
+			if got["level"] != tt.wantLevel || got["outcome"] != tt.wantOutcome || got["msg"] != "callback" {
+				t.Errorf("got level %v, outcome %v, msg %v, want %s, %v, callback", got["level"], got["outcome"], got["msg"], tt.wantLevel, tt.wantOutcome)
+			}
+			for k, want := range tt.wantFields {
+				if got[k] != want {
+					t.Errorf("%s: got %v, want %v", k, got[k], want)
+				}
+			}
+			if _, ok := got["duration_ms"].(float64); !ok {
+				t.Errorf("duration_ms: got %v, want a number", got["duration_ms"])
+			}
+		})
+	}
+}

@@ -1,0 +1,114 @@
+// Package config loads the callback receiver's settings from the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"smcallbacks/internal/auth"
+)
+
+// Config is every setting of the callback receiver.
+type Config struct {
+	// Lambda is true under the Lambda runtime (AWS_LAMBDA_RUNTIME_API set).
+	Lambda bool
+	// BucketName and QueueURL select the S3 and SQS sinks; both empty
+	// selects the embedded local sinks under LocalDir.
+	BucketName string
+	QueueURL   string
+	LocalDir   string
+	// KeyPrefix goes, exactly as given, in front of every object key.
+	KeyPrefix string
+	// AuthHeaders are the accepted header lines.
+	AuthHeaders []auth.Credential
+	// AuthDisabled accepts every caller; only AUTH_DISABLED=true sets it.
+	AuthDisabled bool
+	ListenAddr   string
+	LogLevel     slog.Level
+}
+
+// Local reports whether the embedded local sinks are in use.
+func (c *Config) Local() bool { return c.BucketName == "" && c.QueueURL == "" }
+
+// Load reads the configuration through getenv, usually os.Getenv. Its error
+// names every missing or invalid variable at once, and never quotes a secret.
+func Load(getenv func(string) string) (*Config, error) {
+	c := &Config{
+		Lambda:     getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		BucketName: getenv("BUCKET_NAME"),
+		QueueURL:   getenv("QUEUE_URL"),
+		LocalDir:   orDefault(getenv("LOCAL_DIR"), ".local"),
+		KeyPrefix:  getenv("KEY_PREFIX"),
+		ListenAddr: orDefault(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+	}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	switch {
+	case c.BucketName != "" && c.QueueURL == "":
+		bad("QUEUE_URL: required with BUCKET_NAME")
+	case c.BucketName == "" && c.QueueURL != "":
+		bad("BUCKET_NAME: required with QUEUE_URL")
+	case c.Lambda && c.Local():
+		bad("BUCKET_NAME and QUEUE_URL: required under Lambda")
+	}
+	if err := checkKeyPrefix(c.KeyPrefix); err != nil {
+		bad("KEY_PREFIX: %v", err)
+	}
+
+	var err error
+	if c.AuthHeaders, err = auth.ParseLines(getenv("AUTH_HEADERS")); err != nil {
+		bad("AUTH_HEADERS: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	switch v := getenv("AUTH_DISABLED"); v {
+	case "", "false":
+	case "true":
+		c.AuthDisabled = true
+	default:
+		bad("AUTH_DISABLED: want true or false, got %q", v)
+	}
+	if !c.AuthDisabled && len(c.AuthHeaders) == 0 && err == nil {
+		bad("AUTH_HEADERS: no auth source: set the header lines to accept, or AUTH_DISABLED=true")
+	}
+
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// checkKeyPrefix keeps keys inside the bucket's or directory's tree: the
+// prefix is used exactly as given, so it must be safe as it is.
+func checkKeyPrefix(p string) error {
+	if strings.HasPrefix(p, "/") {
+		return errors.New("must not start with '/'")
+	}
+	if strings.ContainsAny(p, `\`) {
+		return errors.New("must not contain '\\'")
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("must not contain control characters")
+		}
+	}
+	for _, elem := range strings.Split(p, "/") {
+		if elem == "." || elem == ".." {
+			return errors.New("must not contain '.' or '..' path elements")
+		}
+	}
+	return nil
+}

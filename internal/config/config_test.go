@@ -1,0 +1,85 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"smcallbacks/internal/auth"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"AUTH_HEADERS": "Authorization: Bearer t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Local() || c.Lambda || c.LocalDir != ".local" || c.ListenAddr != "127.0.0.1:8080" || c.KeyPrefix != "" || c.LogLevel != slog.LevelInfo || c.AuthDisabled {
+		t.Errorf("got %+v, want the local defaults", c)
+	}
+	if want := []auth.Credential{{Name: "Authorization", Value: "Bearer t"}}; len(c.AuthHeaders) != 1 || c.AuthHeaders[0] != want[0] {
+		t.Errorf("AuthHeaders: got %v, want %v", c.AuthHeaders, want)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	const hdr = "Authorization: Bearer t"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string // each must appear in the error; nil for none
+		check   func(*Config) bool
+	}{
+		{"all set", map[string]string{"AUTH_HEADERS": hdr, "LOCAL_DIR": "/tmp/x", "KEY_PREFIX": "transcripts/", "LISTEN_ADDR": ":9000", "LOG_LEVEL": "debug"}, nil,
+			func(c *Config) bool {
+				return c.LocalDir == "/tmp/x" && c.KeyPrefix == "transcripts/" && c.ListenAddr == ":9000" && c.LogLevel == slog.LevelDebug
+			}},
+		{"aws sinks", map[string]string{"AUTH_HEADERS": hdr, "BUCKET_NAME": "b", "QUEUE_URL": "q"}, nil,
+			func(c *Config) bool { return !c.Local() && c.BucketName == "b" && c.QueueURL == "q" }},
+		{"lambda with aws sinks", map[string]string{"AUTH_HEADERS": hdr, "BUCKET_NAME": "b", "QUEUE_URL": "q", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, nil,
+			func(c *Config) bool { return c.Lambda }},
+		{"auth disabled", map[string]string{"AUTH_DISABLED": "true"}, nil, func(c *Config) bool { return c.AuthDisabled }},
+		{"bucket without queue", map[string]string{"AUTH_HEADERS": hdr, "BUCKET_NAME": "b"}, []string{"QUEUE_URL: required with BUCKET_NAME"}, nil},
+		{"queue without bucket", map[string]string{"AUTH_HEADERS": hdr, "QUEUE_URL": "q"}, []string{"BUCKET_NAME: required with QUEUE_URL"}, nil},
+		{"lambda without sinks", map[string]string{"AUTH_HEADERS": hdr, "AWS_LAMBDA_RUNTIME_API": "x"}, []string{"BUCKET_NAME and QUEUE_URL: required under Lambda"}, nil},
+		{"no auth source", map[string]string{}, []string{"AUTH_HEADERS: no auth source"}, nil},
+		{"AUTH_DISABLED=false is not disabled", map[string]string{"AUTH_DISABLED": "false"}, []string{"AUTH_HEADERS: no auth source"}, nil},
+		{"bad AUTH_DISABLED", map[string]string{"AUTH_HEADERS": hdr, "AUTH_DISABLED": "yes"}, []string{`AUTH_DISABLED: want true or false, got "yes"`}, nil},
+		{"bad header line", map[string]string{"AUTH_HEADERS": "Authorization:Bearer hunter2"}, []string{`AUTH_HEADERS: line 1: want "Name: value"`}, nil},
+		{"bad log level", map[string]string{"AUTH_HEADERS": hdr, "LOG_LEVEL": "loud"}, []string{`LOG_LEVEL: want debug, info, warn or error, got "loud"`}, nil},
+		{"absolute prefix", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "/x/"}, []string{"KEY_PREFIX: must not start with '/'"}, nil},
+		{"prefix climbing out", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "a/../../"}, []string{"KEY_PREFIX: must not contain '.' or '..'"}, nil},
+		{"prefix with backslash", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": `a\`}, []string{`KEY_PREFIX: must not contain '\'`}, nil},
+		{"prefix with newline", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "a\n"}, []string{"KEY_PREFIX: must not contain control characters"}, nil},
+		{"every problem at once", map[string]string{"BUCKET_NAME": "b", "AUTH_HEADERS": "nope hunter2", "LOG_LEVEL": "x", "KEY_PREFIX": "/"},
+			[]string{"QUEUE_URL", "AUTH_HEADERS: line 1", "LOG_LEVEL", "KEY_PREFIX"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				if !tt.check(c) {
+					t.Errorf("got %+v", c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got %+v, want an error", c)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("got %q, want it to say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error quotes a secret: %q", err)
+			}
+		})
+	}
+}

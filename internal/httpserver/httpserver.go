@@ -1,0 +1,94 @@
+// Package httpserver is the net/http front door: the callback receiver as a
+// plain HTTP server, for local runs, containers, and media too large for
+// Lambda.
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"smcallbacks/internal/callback"
+)
+
+// Handler serves callbacks on every path.
+type Handler struct {
+	Service *callback.Service
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// ServeHTTP handles one callback. The answer carries the request's generated
+// ID in the X-Request-Id header.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	resp := h.Service.Handle(r.Context(), &callback.Request{
+		Method:    r.Method,
+		RawQuery:  r.URL.RawQuery,
+		Header:    r.Header,
+		Body:      r.Body,
+		SourceIP:  sourceIP(r.RemoteAddr),
+		RequestID: newRequestID(),
+	})
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(resp.Body)
+}
+
+func sourceIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
+}
+
+// newRequestID returns 16 random bytes in hex.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand panics rather than return short
+	return hex.EncodeToString(b[:])
+}
+
+// shutdownGrace is how long callbacks in flight may take to finish after the
+// server is told to stop.
+const shutdownGrace = 25 * time.Second
+
+// Serve answers on ln until ctx is done, then stops accepting and lets the
+// callbacks in flight finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler: h,
+		// Speechmatics times out awaiting headers: a sender that is slower
+		// than this is not Speechmatics.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-done:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing callbacks in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

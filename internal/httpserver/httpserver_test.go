@@ -1,0 +1,132 @@
+package httpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"smcallbacks/internal/auth"
+	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
+)
+
+func newService(t *testing.T) (*callback.Service, *callbacktest.Store, *callbacktest.Queue) {
+	store, queue := &callbacktest.Store{}, &callbacktest.Queue{}
+	return &callback.Service{
+		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: "Bearer t"}}),
+		Store:    store,
+		Queue:    queue,
+		SpoolDir: t.TempDir(),
+		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}, store, queue
+}
+
+func TestHandler(t *testing.T) {
+	svc, store, queue := newService(t)
+	srv := httptest.NewServer(&Handler{Service: svc})
+	defer srv.Close()
+	transcript, err := os.ReadFile(filepath.Join("..", "callback", "testdata", "transcript-json-v2-example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("data_file", "transcript.json")
+	fw.Write(transcript)
+	w.Close()
+
+	ids := map[string]bool{}
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/callback?id=r6sr3jlzjj&status=success", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Authorization", "Bearer t")
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			RequestID string   `json:"request_id"`
+			Stored    []string `json:"stored"`
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(got.Stored) != 1 || got.Stored[0] != "r6sr3jlzjj/transcript.json" {
+			t.Fatalf("got %d %+v, want 200 storing r6sr3jlzjj/transcript.json", resp.StatusCode, got)
+		}
+		id := resp.Header.Get("X-Request-Id")
+		if len(id) != 32 || id != got.RequestID || ids[id] {
+			t.Errorf("got X-Request-Id %q (body %q), want a fresh 32-hex id matching the body", id, got.RequestID)
+		}
+		ids[id] = true
+	}
+	if o := store.Objects()["r6sr3jlzjj/transcript.json"]; !bytes.Equal(o.Bytes, transcript) {
+		t.Error("stored bytes differ from the bytes sent")
+	}
+	events := queue.Events()
+	if len(events) != 2 || events[0].SourceIP != "127.0.0.1" {
+		t.Errorf("got %d events from %q, want 2 from 127.0.0.1", len(events), events[0].SourceIP)
+	}
+}
+
+// TestServeFinishesInFlight stops the server while a callback is being
+// stored: the callback still completes with 200.
+func TestServeFinishesInFlight(t *testing.T) {
+	svc, store, _ := newService(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	store.PutHook = func(context.Context, *callback.Object) error {
+		close(entered)
+		<-release
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil))) }()
+
+	answered := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/?id=a&status=success", bytes.NewReader([]byte("hello")))
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	<-entered
+	stop()
+	// Release the callback only once the server has stopped accepting.
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if i == 5000 {
+			t.Fatal("the server still accepts connections after being stopped")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if code := <-answered; code != http.StatusOK {
+		t.Errorf("got %d, want 200 for the callback in flight", code)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: got %v, want nil", err)
+	}
+}

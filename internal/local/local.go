@@ -1,0 +1,126 @@
+// Package local provides the embedded sinks that need no cloud: objects as
+// files under a directory, and events as lines of a JSON Lines file.
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"smcallbacks/internal/callback"
+)
+
+// Store keeps each object's bytes in the file Dir/<key>.
+type Store struct {
+	dir string
+}
+
+var _ callback.ObjectStore = (*Store)(nil)
+
+// NewStore returns a Store under dir, creating dir if needed.
+func NewStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Put writes the object to a temporary file and renames it into place, so
+// that a reader never sees a partial object and a retry replaces it whole.
+func (s *Store) Put(ctx context.Context, obj *callback.Object) error {
+	path, err := s.path(obj.Key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".put-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if _, err := io.Copy(tmp, readerWithContext{ctx, obj.Body}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// path maps a key to its file, refusing any key that would leave the
+// directory. The core builds safe keys; this is the second line of defence.
+func (s *Store) path(key string) (string, error) {
+	if key == "" || strings.Contains(key, `\`) || !filepath.IsLocal(filepath.FromSlash(key)) {
+		return "", fmt.Errorf("unsafe key %q", key)
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(key)), nil
+}
+
+// readerWithContext stops a copy once its context is done.
+type readerWithContext struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r readerWithContext) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// Queue appends each event as one JSON line to a file.
+type Queue struct {
+	mu   sync.Mutex
+	path string
+}
+
+var _ callback.EventQueue = (*Queue)(nil)
+
+// NewQueue returns a Queue that appends to the file at path, creating its
+// directory if needed.
+func NewQueue(path string) (*Queue, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	return &Queue{path: path}, nil
+}
+
+// Send appends ev as one line, written and synced in one piece.
+func (q *Queue) Send(ctx context.Context, ev *callback.Event) error {
+	line, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(q.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
