@@ -7,7 +7,21 @@ DEV_TOKEN ?= local-dev-token
 LISTEN_ADDR ?= 127.0.0.1:8080
 LOCAL_DIR ?= .local
 
-.PHONY: run test bench lint build clean
+# Test tools: a project-local Python environment with moto, and the AWS
+# Lambda Runtime Interface Emulator, both kept between runs.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := $(CURDIR)/.tools/bin
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE := $(TOOLS)/aws-lambda-rie-$(RIE_VERSION)
+
+# The Lambda build: what `sam build` runs for the deployed arm64 function,
+# and what the tests run for this machine's architecture.
+GOARCH ?= arm64
+BOOTSTRAP_DIR ?= bin/lambda
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: run test bench lint build bootstrap clean tools
 
 run: build
 	@echo
@@ -21,9 +35,21 @@ run: build
 	@echo
 	@AUTH_HEADERS='Authorization: Bearer $(DEV_TOKEN)' LISTEN_ADDR='$(LISTEN_ADDR)' LOCAL_DIR='$(LOCAL_DIR)' ./bin/callback
 
-test:
+test: tools
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) $(GO) test -race -count=1 ./...
+
+tools: $(VENV)/.installed $(RIE)
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(RIE):
+	mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	mv $(TOOLS)/aws-lambda-rie $@
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -35,6 +61,9 @@ lint:
 
 build:
 	$(GO) build -trimpath -o bin/callback ./functions/callback
+
+bootstrap:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $(BOOTSTRAP_DIR)/bootstrap ./functions/callback
 
 clean:
 	rm -rf bin $(LOCAL_DIR)

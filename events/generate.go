@@ -1,8 +1,9 @@
 //go:build ignore
 
 // Generate writes the sample API Gateway and Function URL events in this
-// folder from the fixtures in internal/callback/testdata. Run from the
-// repository root: go run ./events/generate.go
+// folder from the fixtures in internal/callback/testdata, and expected.json:
+// what the receiver answers and stores for each. Run from the repository
+// root: go run ./events/generate.go
 package main
 
 import (
@@ -78,7 +79,7 @@ func v2(functionURL bool, query, auth, ctype string, body []byte, b64 bool, reqI
 		"headers": headers, "queryStringParameters": queryMap(query),
 		"requestContext": map[string]any{
 			"accountId": account, "apiId": apiID, "domainName": host, "domainPrefix": apiID,
-			"http": map[string]any{"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": ip, "userAgent": "Speechmatics-API/2.0"},
+			"http":      map[string]any{"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": ip, "userAgent": "Speechmatics-API/2.0"},
 			"requestId": reqID, "routeKey": route, "stage": "$default",
 			"time": "27/Nov/2026:10:00:00 +0000", "timeEpoch": epoch,
 		},
@@ -153,6 +154,32 @@ func main() {
 		part{"data_file", "transcript.json", "application/json", "transcript-json-v2-example.json"},
 		part{"jobinfo", "", "application/json", "jobinfo.json"},
 	)
+	type expectation struct {
+		StatusCode int               `json:"status_code"`
+		JobID      string            `json:"job_id,omitempty"`
+		Status     string            `json:"status,omitempty"`
+		RequestID  string            `json:"request_id,omitempty"`
+		Objects    map[string]string `json:"objects"` // key -> fixture in internal/callback/testdata
+	}
+	transcriptJSON := map[string]string{"650krlru2e/transcript.json": "transcript-json-v2-example.json"}
+	expected := map[string]expectation{
+		"http-api-transcript-json.json": {200, "650krlru2e", "success", "JKJaXmPLvHcESHA=", transcriptJSON},
+		"http-api-transcript-srt.json": {200, "650krlru2e", "success", "JKJaXmPLvHcESHB=",
+			map[string]string{"650krlru2e/transcript.srt": "transcript-srt-excerpt.srt"}},
+		"http-api-multipart.json": {200, "650krlru2e", "success", "JKJaXmPLvHcESHC=", map[string]string{
+			"650krlru2e/transcript.json":  "transcript-json-v2-example.json",
+			"650krlru2e/jobinfo.json":     "jobinfo.json",
+			"650krlru2e/data/example.wav": "media.wav",
+		}},
+		"http-api-status-error.json": {200, "650krlru2e", "error", "JKJaXmPLvHcESHD=", map[string]string{}},
+		"http-api-bad-token.json":    {401, "", "", "", map[string]string{}},
+		"function-url-transcript-txt.json": {200, "650krlru2e", "success", "4d1c7e2a-9b3f-4e5d-8a6b-7c8d9e0f1a2b",
+			map[string]string{"650krlru2e/transcript.txt": "transcript-txt-example.txt"}},
+		"rest-api-multipart.json": {200, "650krlru2e", "success", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", map[string]string{
+			"650krlru2e/transcript.json": "transcript-json-v2-example.json",
+			"650krlru2e/jobinfo.json":    "jobinfo.json",
+		}},
+	}
 	events := map[string]any{
 		"http-api-transcript-json.json": v2(false, "id=650krlru2e&status=success", token, "application/json",
 			fixture("transcript-json-v2-example.json"), false, "JKJaXmPLvHcESHA="),
@@ -169,13 +196,18 @@ func main() {
 		"rest-api-multipart.json": v1(map[string][]string{"id": {"650krlru2e", "650krlru2e"}, "status": {"success"}, "token": {"user-own-param"}},
 			token, legacyType, legacy),
 	}
+	write("expected.json", expected)
 	for name, ev := range events {
-		b, err := json.MarshalIndent(ev, "", "  ")
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join("events", name), append(b, '\n'), 0o644); err != nil {
-			log.Fatal(err)
-		}
+		write(name, ev)
+	}
+}
+
+func write(name string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("events", name), append(b, '\n'), 0o644); err != nil {
+		log.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/mototest"
 )
 
 // These tests build the real binary, run it in server mode on the embedded
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic("go build: " + err.Error() + "\n" + string(out))
 	}
-	code := m.Run()
+	code := mototest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -30,15 +28,6 @@ func newHandler(t *testing.T) (*Handler, *callbacktest.Store, *callbacktest.Queu
 	return &Handler{Service: svc}, store, queue
 }
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "callback", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // response holds the fields common to 1.0 and 2.0 response events.
 type response struct {
 	StatusCode        int                 `json:"statusCode"`
@@ -51,44 +40,10 @@ type response struct {
 // TestEvents runs every event in events/ through the handler and checks the
 // answer, the stored bytes and the queued event.
 func TestEvents(t *testing.T) {
-	tests := map[string]struct {
-		wantCode      int
-		wantObjects   map[string]string // key -> fixture holding the bytes sent
-		wantStatus    string
-		wantRequestID string
-	}{
-		"http-api-transcript-json.json": {200, map[string]string{"650krlru2e/transcript.json": "transcript-json-v2-example.json"}, "success", "JKJaXmPLvHcESHA="},
-		"http-api-transcript-srt.json":  {200, map[string]string{"650krlru2e/transcript.srt": "transcript-srt-excerpt.srt"}, "success", "JKJaXmPLvHcESHB="},
-		"http-api-multipart.json": {200, map[string]string{
-			"650krlru2e/transcript.json":  "transcript-json-v2-example.json",
-			"650krlru2e/jobinfo.json":     "jobinfo.json",
-			"650krlru2e/data/example.wav": "media.wav",
-		}, "success", "JKJaXmPLvHcESHC="},
-		"http-api-status-error.json":       {200, map[string]string{}, "error", "JKJaXmPLvHcESHD="},
-		"http-api-bad-token.json":          {401, nil, "", ""},
-		"function-url-transcript-txt.json": {200, map[string]string{"650krlru2e/transcript.txt": "transcript-txt-example.txt"}, "success", "4d1c7e2a-9b3f-4e5d-8a6b-7c8d9e0f1a2b"},
-		"rest-api-multipart.json": {200, map[string]string{
-			"650krlru2e/transcript.json": "transcript-json-v2-example.json",
-			"650krlru2e/jobinfo.json":    "jobinfo.json",
-		}, "success", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
-	}
-	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
-	if len(files) != len(tests) {
-		t.Errorf("got %d files in events/, want the %d this test knows", len(files), len(tests))
-	}
-	for _, file := range files {
-		name := filepath.Base(file)
-		t.Run(name, func(t *testing.T) {
-			tt, ok := tests[name]
-			if !ok {
-				t.Fatalf("no expectations for %s", name)
-			}
-			payload, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, tt := range callbacktest.SampleEvents(t) {
+		t.Run(tt.Name, func(t *testing.T) {
 			h, store, queue := newHandler(t)
-			out, err := h.Invoke(context.Background(), payload)
+			out, err := h.Invoke(context.Background(), tt.Payload)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,23 +51,23 @@ func TestEvents(t *testing.T) {
 			if err := json.Unmarshal(out, &resp); err != nil {
 				t.Fatal(err)
 			}
-			if resp.StatusCode != tt.wantCode {
-				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
+			if resp.StatusCode != tt.StatusCode {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.StatusCode)
 			}
 			if resp.Headers["Content-Type"] != "application/json" || resp.IsBase64Encoded {
 				t.Errorf("got headers %v, base64 %v, want a plain JSON body", resp.Headers, resp.IsBase64Encoded)
 			}
 			objects := store.Objects()
-			if len(objects) != len(tt.wantObjects) {
-				t.Errorf("got objects %v, want %v", sortedKeys(objects), tt.wantObjects)
+			if len(objects) != len(tt.Objects) {
+				t.Errorf("got objects %v, want %v", sortedKeys(objects), tt.Objects)
 			}
-			for key, fix := range tt.wantObjects {
-				if o, ok := objects[key]; !ok || !bytes.Equal(o.Bytes, fixture(t, fix)) {
+			for key, fix := range tt.Objects {
+				if o, ok := objects[key]; !ok || !bytes.Equal(o.Bytes, callbacktest.Fixture(t, fix)) {
 					t.Errorf("%s: got %d bytes (stored %v), want the bytes of %s", key, len(o.Bytes), ok, fix)
 				}
 			}
 			events := queue.Events()
-			if tt.wantCode != 200 {
+			if tt.StatusCode != 200 {
 				if len(events) != 0 {
 					t.Errorf("got %d events, want none", len(events))
 				}
@@ -122,10 +77,10 @@ func TestEvents(t *testing.T) {
 				t.Fatalf("got %d events, want 1", len(events))
 			}
 			ev := events[0]
-			if ev.JobID != "650krlru2e" || ev.Status != tt.wantStatus || ev.RequestID != tt.wantRequestID ||
-				ev.SourceIP != "40.74.41.91" || ev.UserAgent != "Speechmatics-API/2.0" || len(ev.Attachments) != len(tt.wantObjects) {
-				t.Errorf("got event %+v, want job 650krlru2e, status %s, request %s from 40.74.41.91 with %d attachments",
-					ev, tt.wantStatus, tt.wantRequestID, len(tt.wantObjects))
+			if ev.JobID != tt.JobID || ev.Status != tt.Status || ev.RequestID != tt.RequestID ||
+				ev.SourceIP != "40.74.41.91" || ev.UserAgent != "Speechmatics-API/2.0" || len(ev.Attachments) != len(tt.Objects) {
+				t.Errorf("got event %+v, want job %s, status %s, request %s from 40.74.41.91 with %d attachments",
+					ev, tt.JobID, tt.Status, tt.RequestID, len(tt.Objects))
 			}
 		})
 	}

@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"smcallbacks/internal/apigateway"
 	"smcallbacks/internal/auth"
@@ -19,6 +21,8 @@ import (
 	"smcallbacks/internal/config"
 	"smcallbacks/internal/httpserver"
 	"smcallbacks/internal/local"
+	"smcallbacks/internal/s3store"
+	"smcallbacks/internal/sqsqueue"
 )
 
 // NewLogger returns the JSON logger at the configured level.
@@ -36,20 +40,44 @@ func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*
 	} else {
 		svc.Auth = auth.NewChecker(cfg.AuthHeaders)
 	}
-	if !cfg.Local() {
-		return nil, errors.New("BUCKET_NAME and QUEUE_URL: the S3 and SQS sinks are not built yet")
+	if cfg.Local() {
+		return svc, useLocal(svc, cfg, logger)
 	}
+	return svc, useAWS(ctx, svc, cfg, logger)
+}
+
+func useLocal(svc *callback.Service, cfg *config.Config, logger *slog.Logger) error {
 	store, err := local.NewStore(filepath.Join(cfg.LocalDir, "objects"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	queue, err := local.NewQueue(filepath.Join(cfg.LocalDir, "events.jsonl"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	svc.Store, svc.Queue = store, queue
 	logger.Info("using the embedded local sinks", "dir", cfg.LocalDir)
-	return svc, nil
+	return nil
+}
+
+// useAWS builds the S3 and SQS clients, once per process, from the SDK's own
+// settings: AWS_REGION, credentials, and AWS_ENDPOINT_URL_S3 and
+// AWS_ENDPOINT_URL_SQS for other endpoints.
+func useAWS(ctx context.Context, svc *callback.Service, cfg *config.Config, logger *slog.Logger) error {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		// A custom endpoint (an S3-compatible server, a local test server)
+		// rarely resolves virtual-hosted bucket names.
+		o.UsePathStyle = o.BaseEndpoint != nil
+	})
+	svc.Store = s3store.New(s3Client, cfg.BucketName)
+	svc.Queue = sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
+	svc.Bucket = cfg.BucketName
+	logger.Info("using S3 and SQS", "bucket", cfg.BucketName, "queue_url", cfg.QueueURL)
+	return nil
 }
 
 // Run serves callbacks until ctx is done: under the Lambda runtime when

@@ -13,10 +13,15 @@
 package callback
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -115,3 +120,20 @@ var ErrUnauthorized = errors.New("unauthorized")
 // ErrAuthUnavailable is wrapped by an Authenticator that has no credentials to
 // compare with yet, such as a secret that could not be read.
 var ErrAuthUnavailable = errors.New("authentication unavailable")
+
+// DeduplicationID identifies the callback by what it delivered, not by when:
+// the hex SHA-256 of "<job id>\n<status>\n" followed by "<content>:<sha256>\n"
+// for each attachment, sorted by content, then sha256. A retried callback
+// has the same one.
+func (ev *Event) DeduplicationID() string {
+	sorted := slices.Clone(ev.Attachments)
+	slices.SortFunc(sorted, func(a, b Attachment) int {
+		return cmp.Or(cmp.Compare(a.Content, b.Content), cmp.Compare(a.SHA256, b.SHA256))
+	})
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n", ev.JobID, ev.Status)
+	for _, a := range sorted {
+		fmt.Fprintf(h, "%s:%s\n", a.Content, a.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

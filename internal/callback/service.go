@@ -154,33 +154,41 @@ func contentTypeOf(content, sent string) string {
 }
 
 // store writes the objects in parallel and returns when all are written or
-// one has failed.
+// one has failed. The first failure stops the others; it is the one reported,
+// as the others then fail only because they were stopped.
 func (s *Service) store(ctx context.Context, objects []*Object) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make([]error, len(objects))
+	var (
+		once  sync.Once
+		first error
+	)
+	fail := func(err error) {
+		once.Do(func() {
+			first = err
+			cancel()
+		})
+	}
 	slots := make(chan struct{}, maxParallelPuts)
 	var wg sync.WaitGroup
-	for i, obj := range objects {
+	for _, obj := range objects {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
 			// A panic here would end the process: make it this request's error.
 			defer func() {
 				if v := recover(); v != nil {
-					errs[i] = fmt.Errorf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack())
-					cancel()
+					fail(fmt.Errorf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack()))
 				}
 			}()
 			if err := s.Store.Put(ctx, obj); err != nil {
-				errs[i] = fmt.Errorf("put %s: %w", obj.Key, err)
-				cancel() // the callback fails anyway: stop the others early
+				fail(fmt.Errorf("put %s: %w", obj.Key, err))
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return unavailable("could not store the callback, retry later", err)
+	if first != nil {
+		return unavailable("could not store the callback, retry later", first)
 	}
 	return nil
 }

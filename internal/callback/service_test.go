@@ -542,3 +542,26 @@ func TestHandleLogLine(t *testing.T) {
 		})
 	}
 }
+
+func TestDeduplicationID(t *testing.T) {
+	ev := func(status string, atts ...callback.Attachment) *callback.Event {
+		return &callback.Event{JobID: "r6sr3jlzjj", Status: status, RequestID: "differs", Attachments: atts}
+	}
+	a := callback.Attachment{Content: "alignment", SHA256: "bb", Key: "k1"}
+	b := callback.Attachment{Content: "alignment.one_per_line", SHA256: "aa", Key: "k2"}
+	c := callback.Attachment{Content: "alignment", SHA256: "aa", Key: "k3"}
+	// The text hashed: job, status, then content:sha256 lines sorted by content, then sha256.
+	want := sha([]byte("r6sr3jlzjj\nsuccess\nalignment:aa\nalignment:bb\nalignment.one_per_line:aa\n"))
+	if got := ev("success", a, b, c).DeduplicationID(); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if got := ev("success", b, c, a).DeduplicationID(); got != want {
+		t.Errorf("order of attachments: got %s, want %s", got, want)
+	}
+	if ev("error", a, b, c).DeduplicationID() == want {
+		t.Error("another status gave the same ID")
+	}
+	if got, want := ev("error").DeduplicationID(), sha([]byte("r6sr3jlzjj\nerror\n")); got != want {
+		t.Errorf("status only: got %s, want %s", got, want)
+	}
+}

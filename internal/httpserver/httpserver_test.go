@@ -94,7 +94,9 @@ func TestServeFinishesInFlight(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil))) }()
+	go func() {
+		served <- Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}()
 
 	answered := make(chan int, 1)
 	go func() {

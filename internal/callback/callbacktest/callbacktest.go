@@ -1,5 +1,6 @@
-// Package callbacktest provides in-memory sinks for tests of the callback
-// service and its front doors.
+// Package callbacktest helps test the callback service and its front doors:
+// in-memory sinks, the fixtures, and the sample events with what the receiver
+// should do with each.
 package callbacktest
 
 import (

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
+	"smcallbacks/internal/mototest"
+)
+
+// These tests run the real bootstrap, built with the deployment's flags for
+// this machine's architecture, under the AWS Lambda Runtime Interface
+// Emulator, against S3 and SQS served by moto.
+
+// errNoRIE says that AWS_LAMBDA_RIE names no emulator.
+var errNoRIE = errors.New("the Lambda Runtime Interface Emulator was not found: run `make test`, which installs it into .tools and sets AWS_LAMBDA_RIE")
+
+// bootstrap builds the Lambda binary once per test run, with `make
+// bootstrap`, so that the flags are those of the deployment build.
+func bootstrap(t *testing.T) string {
+	t.Helper()
+	if bootstrapPath != "" {
+		return bootstrapPath
+	}
+	dir := filepath.Join(filepath.Dir(binary), "lambda")
+	cmd := exec.Command("make", "-s", "-C", callbacktest.Root(), "bootstrap", "GOARCH="+runtime.GOARCH, "BOOTSTRAP_DIR="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make bootstrap: %v\n%s", err, out)
+	}
+	bootstrapPath = filepath.Join(dir, "bootstrap")
+	return bootstrapPath
+}
+
+var bootstrapPath string
+
+// emulator is a running Runtime Interface Emulator with our bootstrap.
+type emulator struct {
+	url string
+	out syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startEmulator runs the bootstrap under the emulator with env added to the
+// test environment. It stops when the test ends.
+func startEmulator(t *testing.T, env ...string) *emulator {
+	t.Helper()
+	rie := os.Getenv("AWS_LAMBDA_RIE")
+	if _, err := os.Stat(rie); rie == "" || err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(errNoRIE)
+		}
+		t.Skip(errNoRIE)
+	}
+	boot := bootstrap(t)
+	// Both addresses need real ports: the emulator's defaults listen on
+	// every interface, and port 0 is passed on to the runtime as it is.
+	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	e := &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
+	cmd.Dir = filepath.Dir(boot)
+	cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=25", "LOG_LEVEL=info")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = &e.out, &e.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", e.out.String())
+		}
+	})
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", invokeAddr)
+		if err == nil {
+			c.Close()
+			return e
+		}
+		if i == 300 {
+			t.Fatalf("the emulator did not listen on %s: %v", invokeAddr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// invoke sends one event and decodes the function's response event. The
+// emulator takes one invoke at a time.
+func (e *emulator) invoke(t *testing.T, payload []byte) (code int, body string) {
+	t.Helper()
+	resp, err := http.Post(e.url, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	var r struct {
+		StatusCode   int    `json:"statusCode"`
+		Body         string `json:"body"`
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || r.ErrorMessage != "" || r.StatusCode == 0 {
+		t.Fatalf("invoke: HTTP %d %s (%v)", resp.StatusCode, out, err)
+	}
+	return r.StatusCode, r.Body
+}
+
+func TestLambdaEndToEnd(t *testing.T) {
+	moto := mototest.Get(t)
+	for _, fifo := range []bool{false, true} {
+		queueType := map[bool]string{false: "standard queue", true: "fifo queue"}[fifo]
+		for _, ev := range callbacktest.SampleEvents(t) {
+			t.Run(queueType+"/"+ev.Name, func(t *testing.T) {
+				// A bucket and a queue of its own, so that what one event
+				// stores or queues is not mistaken for another's.
+				bucket, queueURL := moto.Bucket(t), moto.Queue(t, fifo)
+				e := startEmulator(t, append(moto.Env(),
+					"BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL,
+					"AUTH_HEADERS=Authorization: Bearer test-token-0123456789")...)
+				code, body := e.invoke(t, ev.Payload)
+				if code != ev.StatusCode {
+					t.Fatalf("got %d %s, want %d", code, body, ev.StatusCode)
+				}
+				checkObjects(t, moto, bucket, ev)
+				msgs := moto.Messages(t, queueURL)
+				if ev.StatusCode != http.StatusOK {
+					if len(msgs) != 0 {
+						t.Errorf("got %d messages, want none", len(msgs))
+					}
+					return
+				}
+				if len(msgs) != 1 {
+					t.Fatalf("got %d messages, want 1", len(msgs))
+				}
+				var got callback.Event
+				if err := json.Unmarshal([]byte(*msgs[0].Body), &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.JobID != ev.JobID || got.Status != ev.Status || got.RequestID != ev.RequestID || len(got.Attachments) != len(ev.Objects) {
+					t.Errorf("got event %+v, want job %s, status %s, request %s, %d attachments", got, ev.JobID, ev.Status, ev.RequestID, len(ev.Objects))
+				}
+				for _, a := range got.Attachments {
+					if a.Bucket != bucket || ev.Objects[a.Key] == "" {
+						t.Errorf("got attachment %+v, want one of %v in %s", a, ev.Objects, bucket)
+					}
+				}
+				if attr := msgs[0].MessageAttributes["job_id"]; attr.StringValue == nil || *attr.StringValue != ev.JobID {
+					t.Errorf("job_id attribute: got %+v, want %s", attr, ev.JobID)
+				}
+				if fifo && msgs[0].Attributes["MessageDeduplicationId"] != got.DeduplicationID() {
+					t.Errorf("deduplication id: got %q, want %q", msgs[0].Attributes["MessageDeduplicationId"], got.DeduplicationID())
+				}
+			})
+		}
+	}
+}
+
+// checkObjects compares the bucket's objects with the event's expectations,
+// byte for byte.
+func checkObjects(t *testing.T, moto *mototest.Server, bucket string, ev callbacktest.SampleEvent) {
+	t.Helper()
+	client := moto.S3()
+	list, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range list.Contents {
+		keys = append(keys, *o.Key)
+	}
+	if len(keys) != len(ev.Objects) {
+		t.Errorf("got objects %v, want %v", keys, ev.Objects)
+	}
+	for key, fixture := range ev.Objects {
+		out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			t.Errorf("%s: %v", key, err)
+			continue
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, callbacktest.Fixture(t, fixture)) {
+			t.Errorf("%s: stored bytes differ from %s", key, fixture)
+		}
+	}
+}
+
+// TestLambdaFaults covers what the emulator adds to the handler tests: a
+// sink that fails answers 503 through the real runtime, and the process goes
+// on serving.
+func TestLambdaFaults(t *testing.T) {
+	moto := mototest.Get(t)
+	queueURL := moto.Queue(t, false)
+	e := startEmulator(t, append(moto.Env(),
+		"BUCKET_NAME=no-such-bucket", "QUEUE_URL="+queueURL,
+		"AUTH_HEADERS=Authorization: Bearer test-token-0123456789")...)
+	var multipart callbacktest.SampleEvent
+	for _, ev := range callbacktest.SampleEvents(t) {
+		if ev.Name == "http-api-multipart.json" {
+			multipart = ev
+		}
+	}
+	for range 2 {
+		code, body := e.invoke(t, multipart.Payload)
+		if want := `{"error":"could not store the callback, retry later"}`; code != http.StatusServiceUnavailable || body != want {
+			t.Errorf("got %d %s, want 503 %s", code, body, want)
+		}
+	}
+	if msgs := moto.Messages(t, queueURL); len(msgs) != 0 {
+		t.Errorf("got %d messages, want none", len(msgs))
+	}
+	if strings.Contains(e.out.String(), "test-token-0123456789") {
+		t.Error("the function's output carries the token")
+	}
+}
