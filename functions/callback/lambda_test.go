@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/callback/callbacktest"
@@ -151,16 +152,25 @@ func (e *emulator) invoke(t *testing.T, payload []byte) (code int, body string) 
 
 func TestLambdaEndToEnd(t *testing.T) {
 	moto := mototest.Get(t)
-	for _, fifo := range []bool{false, true} {
-		queueType := map[bool]string{false: "standard queue", true: "fifo queue"}[fifo]
+	secretARN := createSecret(t, moto, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`)
+	// Two set-ups: a standard queue with the token in AUTH_HEADERS, and a
+	// FIFO queue with the token in Secrets Manager, as deployed.
+	setups := []struct {
+		name string
+		fifo bool
+		auth string
+	}{
+		{"standard queue, AUTH_HEADERS", false, "AUTH_HEADERS=Authorization: Bearer test-token-0123456789"},
+		{"fifo queue, AUTH_SECRET_ID", true, "AUTH_SECRET_ID=" + secretARN},
+	}
+	for _, setup := range setups {
+		fifo := setup.fifo
 		for _, ev := range callbacktest.SampleEvents(t) {
-			t.Run(queueType+"/"+ev.Name, func(t *testing.T) {
+			t.Run(setup.name+"/"+ev.Name, func(t *testing.T) {
 				// A bucket and a queue of its own, so that what one event
 				// stores or queues is not mistaken for another's.
 				bucket, queueURL := moto.Bucket(t), moto.Queue(t, fifo)
-				e := startEmulator(t, append(moto.Env(),
-					"BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL,
-					"AUTH_HEADERS=Authorization: Bearer test-token-0123456789")...)
+				e := startEmulator(t, append(moto.Env(), "BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL, setup.auth)...)
 				code, body := e.invoke(t, ev.Payload)
 				if code != ev.StatusCode {
 					t.Fatalf("got %d %s, want %d", code, body, ev.StatusCode)
@@ -197,6 +207,16 @@ func TestLambdaEndToEnd(t *testing.T) {
 			})
 		}
 	}
+}
+
+func createSecret(t *testing.T, moto *mototest.Server, value string) string {
+	t.Helper()
+	name := "callback-auth-" + strconv.Itoa(os.Getpid())
+	out, err := moto.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *out.ARN
 }
 
 // checkObjects compares the bucket's objects with the event's expectations,

@@ -9,14 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"smcallbacks/internal/apigateway"
 	"smcallbacks/internal/auth"
+	"smcallbacks/internal/awssecret"
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/config"
 	"smcallbacks/internal/httpserver"
@@ -34,16 +38,53 @@ func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // process.
 func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*callback.Service, error) {
 	svc := &callback.Service{KeyPrefix: cfg.KeyPrefix, Logger: logger}
-	if cfg.AuthDisabled {
+	var awsCfg *aws.Config
+	if !cfg.Local() || cfg.AuthSecretID != "" {
+		c, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		awsCfg = &c
+	}
+	switch {
+	case cfg.AuthDisabled:
 		logger.Warn("AUTH_DISABLED=true: every caller is accepted; never run like this where the internet can reach it")
 		svc.Auth = auth.Disabled{}
-	} else {
+	case cfg.AuthSecretID != "":
+		svc.Auth = useSecret(ctx, *awsCfg, cfg, logger)
+	default:
 		svc.Auth = auth.NewChecker(cfg.AuthHeaders)
 	}
 	if cfg.Local() {
 		return svc, useLocal(svc, cfg, logger)
 	}
-	return svc, useAWS(ctx, svc, cfg, logger)
+	useAWS(*awsCfg, svc, cfg, logger)
+	return svc, nil
+}
+
+// secretReadTimeout bounds the first read of the auth secret at start.
+const secretReadTimeout = 10 * time.Second
+
+// useSecret reads the auth secret before the first callback is answered,
+// then keeps re-reading it in the background for as long as ctx lasts. A
+// first read that fails does not stop the program: callbacks are refused
+// with 503, so that the sender retries, until a read succeeds.
+func useSecret(ctx context.Context, awsCfg aws.Config, cfg *config.Config, logger *slog.Logger) *auth.Checker {
+	checker := &auth.Checker{}
+	r := &auth.SecretRefresher{
+		Checker:  checker,
+		Source:   awssecret.New(secretsmanager.NewFromConfig(awsCfg), cfg.AuthSecretID),
+		Static:   cfg.AuthHeaders,
+		Interval: cfg.AuthSecretRefresh,
+		Logger:   logger,
+	}
+	readCtx, cancel := context.WithTimeout(ctx, secretReadTimeout)
+	defer cancel()
+	if err := r.Refresh(readCtx); err != nil {
+		logger.Error("auth secret not read: every callback is refused with 503 until it is", "error", err.Error())
+	}
+	go r.Run(ctx)
+	return checker
 }
 
 func useLocal(svc *callback.Service, cfg *config.Config, logger *slog.Logger) error {
@@ -63,11 +104,7 @@ func useLocal(svc *callback.Service, cfg *config.Config, logger *slog.Logger) er
 // useAWS builds the S3 and SQS clients, once per process, from the SDK's own
 // settings: AWS_REGION, credentials, and AWS_ENDPOINT_URL_S3 and
 // AWS_ENDPOINT_URL_SQS for other endpoints.
-func useAWS(ctx context.Context, svc *callback.Service, cfg *config.Config, logger *slog.Logger) error {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
-	}
+func useAWS(awsCfg aws.Config, svc *callback.Service, cfg *config.Config, logger *slog.Logger) {
 	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		// A custom endpoint (an S3-compatible server, a local test server)
 		// rarely resolves virtual-hosted bucket names.
@@ -77,7 +114,6 @@ func useAWS(ctx context.Context, svc *callback.Service, cfg *config.Config, logg
 	svc.Queue = sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	svc.Bucket = cfg.BucketName
 	logger.Info("using S3 and SQS", "bucket", cfg.BucketName, "queue_url", cfg.QueueURL)
-	return nil
 }
 
 // Run serves callbacks until ctx is done: under the Lambda runtime when

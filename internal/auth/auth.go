@@ -121,6 +121,9 @@ func (c *Checker) Authenticate(h http.Header) error {
 	return callback.ErrUnauthorized
 }
 
+// loaded reports whether credentials were ever set.
+func (c *Checker) loaded() bool { return c.current.Load() != nil }
+
 // Disabled accepts every request. It is for AUTH_DISABLED=true only.
 type Disabled struct{}
 

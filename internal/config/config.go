@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"smcallbacks/internal/auth"
 )
@@ -23,6 +24,10 @@ type Config struct {
 	KeyPrefix string
 	// AuthHeaders are the accepted header lines.
 	AuthHeaders []auth.Credential
+	// AuthSecretID names a Secrets Manager secret of accepted credentials,
+	// re-read every AuthSecretRefresh.
+	AuthSecretID      string
+	AuthSecretRefresh time.Duration
 	// AuthDisabled accepts every caller; only AUTH_DISABLED=true sets it.
 	AuthDisabled bool
 	ListenAddr   string
@@ -42,6 +47,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		LocalDir:   orDefault(getenv("LOCAL_DIR"), ".local"),
 		KeyPrefix:  getenv("KEY_PREFIX"),
 		ListenAddr: orDefault(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+
+		AuthSecretID:      getenv("AUTH_SECRET_ID"),
+		AuthSecretRefresh: 5 * time.Minute,
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -69,8 +77,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		bad("AUTH_DISABLED: want true or false, got %q", v)
 	}
-	if !c.AuthDisabled && len(c.AuthHeaders) == 0 && err == nil {
-		bad("AUTH_HEADERS: no auth source: set the header lines to accept, or AUTH_DISABLED=true")
+	if !c.AuthDisabled && len(c.AuthHeaders) == 0 && c.AuthSecretID == "" && err == nil {
+		bad("AUTH_HEADERS or AUTH_SECRET_ID: no auth source: set the header lines to accept, a secret that holds them, or AUTH_DISABLED=true")
+	}
+	if v := getenv("AUTH_SECRET_REFRESH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			bad("AUTH_SECRET_REFRESH: want a duration of at least 1s, such as 5m, got %q", v)
+		}
+		c.AuthSecretRefresh = d
 	}
 
 	if v := getenv("LOG_LEVEL"); v != "" {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"smcallbacks/internal/auth"
 )
@@ -45,8 +46,16 @@ func TestLoad(t *testing.T) {
 		{"bucket without queue", map[string]string{"AUTH_HEADERS": hdr, "BUCKET_NAME": "b"}, []string{"QUEUE_URL: required with BUCKET_NAME"}, nil},
 		{"queue without bucket", map[string]string{"AUTH_HEADERS": hdr, "QUEUE_URL": "q"}, []string{"BUCKET_NAME: required with QUEUE_URL"}, nil},
 		{"lambda without sinks", map[string]string{"AUTH_HEADERS": hdr, "AWS_LAMBDA_RUNTIME_API": "x"}, []string{"BUCKET_NAME and QUEUE_URL: required under Lambda"}, nil},
-		{"no auth source", map[string]string{}, []string{"AUTH_HEADERS: no auth source"}, nil},
-		{"AUTH_DISABLED=false is not disabled", map[string]string{"AUTH_DISABLED": "false"}, []string{"AUTH_HEADERS: no auth source"}, nil},
+		{"no auth source", map[string]string{}, []string{"AUTH_HEADERS or AUTH_SECRET_ID: no auth source"}, nil},
+		{"AUTH_DISABLED=false is not disabled", map[string]string{"AUTH_DISABLED": "false"}, []string{"AUTH_HEADERS or AUTH_SECRET_ID: no auth source"}, nil},
+		{"secret alone", map[string]string{"AUTH_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cb-AbCdEf", "AUTH_SECRET_REFRESH": "90s"}, nil,
+			func(c *Config) bool {
+				return c.AuthSecretID != "" && c.AuthSecretRefresh == 90*time.Second && len(c.AuthHeaders) == 0
+			}},
+		{"secret refresh defaults to 5m", map[string]string{"AUTH_SECRET_ID": "s"}, nil,
+			func(c *Config) bool { return c.AuthSecretRefresh == 5*time.Minute }},
+		{"bad secret refresh", map[string]string{"AUTH_SECRET_ID": "s", "AUTH_SECRET_REFRESH": "often"}, []string{`AUTH_SECRET_REFRESH: want a duration of at least 1s, such as 5m, got "often"`}, nil},
+		{"too short a refresh", map[string]string{"AUTH_SECRET_ID": "s", "AUTH_SECRET_REFRESH": "1ms"}, []string{"AUTH_SECRET_REFRESH"}, nil},
 		{"bad AUTH_DISABLED", map[string]string{"AUTH_HEADERS": hdr, "AUTH_DISABLED": "yes"}, []string{`AUTH_DISABLED: want true or false, got "yes"`}, nil},
 		{"bad header line", map[string]string{"AUTH_HEADERS": "Authorization:Bearer hunter2"}, []string{`AUTH_HEADERS: line 1: want "Name: value"`}, nil},
 		{"bad log level", map[string]string{"AUTH_HEADERS": hdr, "LOG_LEVEL": "loud"}, []string{`LOG_LEVEL: want debug, info, warn or error, got "loud"`}, nil},

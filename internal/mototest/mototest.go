@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -173,6 +174,11 @@ func (s *Server) Config() aws.Config {
 // S3 returns an S3 client of the server, with path-style addressing.
 func (s *Server) S3() *s3.Client {
 	return s3.NewFromConfig(s.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+// SecretsManager returns a Secrets Manager client of the server.
+func (s *Server) SecretsManager() *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(s.Config())
 }
 
 // SQS returns an SQS client of the server.
