@@ -21,9 +21,15 @@ GOARCH ?= arm64
 BOOTSTRAP_DIR ?= bin/lambda
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: run test bench lint build bootstrap clean tools
+# SAM: from the project's environment, without telemetry.
+SAM := SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
+CFN_LINT := $(CURDIR)/$(VENV)/bin/cfn-lint
+SAM_ENV ?= default
+EVENT ?= events/http-api-multipart.json
 
-run: build
+.PHONY: run test bench lint build build-local bootstrap build-CallbackFunction deploy invoke clean tools
+
+run: build-local
 	@echo
 	@echo "Callback receiver on http://$(LISTEN_ADDR), storing under $(LOCAL_DIR)/. Send a sample callback:"
 	@echo
@@ -35,9 +41,15 @@ run: build
 	@echo
 	@AUTH_HEADERS='Authorization: Bearer $(DEV_TOKEN)' LISTEN_ADDR='$(LISTEN_ADDR)' LOCAL_DIR='$(LOCAL_DIR)' ./bin/callback
 
-test: tools
-	$(GO) vet ./...
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) $(GO) test -race -count=1 ./...
+# The SAM build lands in a folder of its own, so that the tests check what
+# `sam build` really produced.
+SAM_TEST_BUILD := $(CURDIR)/.aws-sam/test-build
+
+test: tools lint
+	rm -rf $(SAM_TEST_BUILD)
+	$(SAM) build --build-dir $(SAM_TEST_BUILD) --no-cached
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) SAM_BUILD_DIR=$(SAM_TEST_BUILD) \
+		$(GO) test -race -count=1 ./...
 
 tools: $(VENV)/.installed $(RIE)
 
@@ -54,16 +66,37 @@ $(RIE):
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint:
+lint: tools
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(CFN_LINT) template.yaml
+	$(SAM) validate --lint --region us-east-1
 
-build:
+# The Lambda package, as `sam deploy` uploads it.
+build: tools
+	$(SAM) build --config-env $(SAM_ENV)
+
+deploy: build
+	$(SAM) deploy --config-env $(SAM_ENV)
+
+# Runs one event through the real bootstrap under the Lambda Runtime
+# Interface Emulator, against moto unless BUCKET_NAME and QUEUE_URL say
+# otherwise: make invoke EVENT=events/http-api-transcript-srt.json
+invoke: tools
+	$(MAKE) -s bootstrap GOARCH=$$($(GO) env GOARCH) BOOTSTRAP_DIR=bin/invoke
+	VENV=$(VENV) RIE=$(RIE) ./scripts/invoke bin/invoke/bootstrap $(EVENT)
+
+# The server-mode binary, for this machine.
+build-local:
 	$(GO) build -trimpath -o bin/callback ./functions/callback
 
 bootstrap:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $(BOOTSTRAP_DIR)/bootstrap ./functions/callback
 
+# Called by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
+build-CallbackFunction:
+	$(MAKE) -s bootstrap GOARCH=arm64 BOOTSTRAP_DIR=$(ARTIFACTS_DIR)
+
 clean:
-	rm -rf bin $(LOCAL_DIR)
+	rm -rf bin $(LOCAL_DIR) .aws-sam

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
 	"smcallbacks/internal/mototest"
 )
 
@@ -76,6 +77,9 @@ func start(t *testing.T) *server {
 
 func curl(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("these tests send real requests with curl, which is not installed: apt-get install curl")
+	}
 	out, err := exec.Command("curl", append([]string{"-sS", "-w", "\n%{http_code}"}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("curl %v: %v", args, err)
@@ -98,6 +102,7 @@ func (s *server) events(t *testing.T) []callback.Event {
 	}
 	var events []callback.Event
 	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		callbacktest.CheckEventSchema(t, line)
 		var ev callback.Event
 		if err := json.Unmarshal(line, &ev); err != nil {
 			t.Fatalf("events.jsonl line %q: %v", line, err)
@@ -114,6 +119,19 @@ func (s *server) object(t *testing.T, key string) []byte {
 		t.Errorf("object %s: %v", key, err)
 	}
 	return b
+}
+
+// objectCount counts the files under the objects directory.
+func (s *server) objectCount(t *testing.T) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(s.dir, "objects"), func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func testdata(name string) string {
@@ -161,7 +179,7 @@ func TestServerEndToEnd(t *testing.T) {
 		{"missing status", append(auth, "-d", "x", s.url+"/callback?id=r6sr3jlzjj"), 400, nil},
 		{"multipart without boundary", append(auth, "-H", "Content-Type: multipart/form-data", "-d", "x", cb), 400, nil},
 	}
-	wantEvents := 0
+	wantEvents, wantObjects := 0, 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := curl(t, tt.args...)
@@ -176,9 +194,13 @@ func TestServerEndToEnd(t *testing.T) {
 				if n := len(s.events(t)); n != wantEvents {
 					t.Errorf("got %d events, want %d: a refused callback queued one", n, wantEvents)
 				}
+				if n := s.objectCount(t); n != wantObjects {
+					t.Errorf("got %d objects, want %d: a refused callback stored one", n, wantObjects)
+				}
 				return
 			}
 			wantEvents++
+			wantObjects = s.objectCount(t)
 			events := s.events(t)
 			if len(events) != wantEvents {
 				t.Fatalf("got %d events, want %d", len(events), wantEvents)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"smcallbacks/internal/callback"
@@ -175,6 +178,13 @@ func TestLambdaEndToEnd(t *testing.T) {
 				if code != ev.StatusCode {
 					t.Fatalf("got %d %s, want %d", code, body, ev.StatusCode)
 				}
+				if fifo {
+					// The sender's retry: the same callback again. The FIFO
+					// queue drops the copy by its deduplication ID.
+					if code, body := e.invoke(t, ev.Payload); code != ev.StatusCode {
+						t.Fatalf("again: got %d %s, want %d", code, body, ev.StatusCode)
+					}
+				}
 				checkObjects(t, moto, bucket, ev)
 				msgs := moto.Messages(t, queueURL)
 				if ev.StatusCode != http.StatusOK {
@@ -186,6 +196,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 				if len(msgs) != 1 {
 					t.Fatalf("got %d messages, want 1", len(msgs))
 				}
+				callbacktest.CheckEventSchema(t, []byte(*msgs[0].Body))
 				var got callback.Event
 				if err := json.Unmarshal([]byte(*msgs[0].Body), &got); err != nil {
 					t.Fatal(err)
@@ -198,8 +209,10 @@ func TestLambdaEndToEnd(t *testing.T) {
 						t.Errorf("got attachment %+v, want one of %v in %s", a, ev.Objects, bucket)
 					}
 				}
-				if attr := msgs[0].MessageAttributes["job_id"]; attr.StringValue == nil || *attr.StringValue != ev.JobID {
-					t.Errorf("job_id attribute: got %+v, want %s", attr, ev.JobID)
+				for name, want := range map[string]string{"job_id": ev.JobID, "status": ev.Status} {
+					if attr := msgs[0].MessageAttributes[name]; attr.StringValue == nil || *attr.StringValue != want {
+						t.Errorf("%s attribute: got %+v, want %s", name, attr, want)
+					}
 				}
 				if fifo && msgs[0].Attributes["MessageDeduplicationId"] != got.DeduplicationID() {
 					t.Errorf("deduplication id: got %q, want %q", msgs[0].Attributes["MessageDeduplicationId"], got.DeduplicationID())
@@ -243,8 +256,20 @@ func checkObjects(t *testing.T, moto *mototest.Server, bucket string, ev callbac
 		}
 		got, _ := io.ReadAll(out.Body)
 		out.Body.Close()
-		if !bytes.Equal(got, callbacktest.Fixture(t, fixture)) {
+		want := callbacktest.Fixture(t, fixture)
+		if !bytes.Equal(got, want) {
 			t.Errorf("%s: stored bytes differ from %s", key, fixture)
+		}
+		head, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(want)
+		if head.ChecksumSHA256 == nil || *head.ChecksumSHA256 != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Errorf("%s: got checksum %v, want the SHA-256 of %s", key, head.ChecksumSHA256, fixture)
+		}
+		if head.Metadata["job-id"] != ev.JobID || head.Metadata["status"] != ev.Status || head.Metadata["content"] == "" {
+			t.Errorf("%s: got metadata %v, want job-id %s, status %s and the content", key, head.Metadata, ev.JobID, ev.Status)
 		}
 	}
 }

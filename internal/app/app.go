@@ -131,5 +131,5 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return httpserver.Serve(ctx, ln, &httpserver.Handler{Service: svc}, logger)
+	return httpserver.Serve(ctx, ln, &httpserver.Handler{Service: svc, MaxBodyBytes: cfg.MaxBodyBytes}, logger)
 }

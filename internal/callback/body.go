@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
 	"os"
+	"strings"
 )
 
 const (
@@ -18,6 +21,8 @@ const (
 	// headLen is how much of an attachment is kept for classification when
 	// the rest of it is in a file.
 	headLen = 8 << 10
+	// maxParts bounds the parts of one callback; Speechmatics sends a few.
+	maxParts = 100
 )
 
 // part is one attachment of a callback, read in full and hashed.
@@ -74,16 +79,16 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 		return nil, nil
 	}
 	if err != nil {
-		return nil, badRequest("request body could not be read", err)
+		return nil, bodyError("request body could not be read", err)
 	}
 	body = io.MultiReader(bytes.NewReader(first[:n]), body)
 
-	mediaType, params := "", map[string]string(nil)
-	if contentType != "" {
-		if mediaType, params, err = mime.ParseMediaType(contentType); err != nil {
-			return nil, badRequest("invalid Content-Type header", err)
-		}
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil && strings.HasPrefix(strings.ToLower(contentType), "multipart/") {
+		return nil, badRequest("invalid Content-Type header", err)
 	}
+	// Any other body is one attachment, kept as sent even when its
+	// Content-Type does not parse.
 	if mediaType != "multipart/form-data" {
 		p, err := readPart(body, spoolDir)
 		if err != nil {
@@ -99,13 +104,16 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 	}
 	mr := multipart.NewReader(body, boundary)
 	for i := 1; ; i++ {
+		if i > maxParts {
+			return parts, badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
+		}
 		// NextRawPart keeps the bytes as sent: no quoted-printable decoding.
 		mp, err := mr.NextRawPart()
 		if err == io.EOF {
 			return parts, nil
 		}
 		if err != nil {
-			return parts, badRequest("malformed multipart body", err)
+			return parts, bodyError("malformed multipart body", err)
 		}
 		p, err := readPart(mp, spoolDir)
 		if err != nil {
@@ -127,7 +135,7 @@ func readPart(r io.Reader, spoolDir string) (*part, error) {
 	if err != nil {
 		p.close()
 		if src.err != nil {
-			return nil, badRequest("request body could not be read: malformed or truncated", src.err)
+			return nil, bodyError("request body could not be read: malformed or truncated", src.err)
 		}
 		return nil, unavailable("could not buffer the attachment, retry later", err)
 	}
@@ -136,6 +144,17 @@ func readPart(r io.Reader, spoolDir string) (*part, error) {
 	}
 	h.Sum(p.sum[:0])
 	return p, nil
+}
+
+// bodyError is a 400 with msg for an error reading the body, or a 413 when
+// the body was cut off at the front door's limit.
+func bodyError(msg string, err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &Error{Code: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("request body too large: at most %d bytes", tooLarge.Limit), Err: err}
+	}
+	return badRequest(msg, err)
 }
 
 // sourceReader remembers a read error, to tell the sender's fault from ours.

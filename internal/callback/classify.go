@@ -41,8 +41,9 @@ var srtCue = regexp.MustCompile(`\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\
 
 // classify names the content of an attachment, first rule that fits:
 //  1. its form name, else its filename, when that is a content name;
-//  2. its bytes and Content-Type: a json-v2 transcript, job info, SRT, text,
-//     or media;
+//  2. its bytes and Content-Type: a json-v2 transcript, job info, SRT, text
+//     typed text/plain or untyped, or media (audio/*, video/*,
+//     application/octet-stream);
 //  3. anything else is ContentOther: still stored, never dropped.
 //
 // The legacy form name "data_file" is not a content name, so such a
@@ -62,28 +63,29 @@ func classify(p *part) string {
 			mediaType = "unknown/unknown"
 		}
 	}
-	untyped := mediaType == "" || mediaType == "application/octet-stream"
+	plain := mediaType == "" || mediaType == "text/plain"
+	octets := mediaType == "application/octet-stream"
 	switch {
+	case p.size == 0:
+		// Nothing to tell it by; kept, but never taken for a transcript.
+		return ContentOther
 	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
 		return ContentData
 	case p.file == nil && isJSONObject(p.mem):
 		return classifyJSON(p.mem)
-	case isText(p) && (untyped || mediaType == "text/plain" || srtType(mediaType)):
-		if srtCue.Match(p.head) {
-			return ContentSRT
-		}
-		if untyped || mediaType == "text/plain" {
-			return ContentTxt
-		}
-	case mediaType == "application/octet-stream":
+	case (plain || octets || srtTypes[mediaType]) && isText(p) && srtCue.Match(p.head):
+		return ContentSRT
+	case plain && isText(p):
+		return ContentTxt
+	case octets:
 		return ContentData
 	}
 	return ContentOther
 }
 
-func srtType(mediaType string) bool {
-	return mediaType == "application/x-subrip" || mediaType == "text/srt"
-}
+// srtTypes are the media types that SRT subtitles are sent as, besides
+// text/plain.
+var srtTypes = map[string]bool{"application/x-subrip": true, "text/srt": true}
 
 // isText reports whether the part is UTF-8 text. A part too large for memory
 // is judged by its head, where the last rune may be cut in two.

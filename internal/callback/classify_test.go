@@ -70,7 +70,8 @@ func TestClassify(t *testing.T) {
 		{"srt as application/x-subrip", "", "", "application/x-subrip", srt, ContentSRT},
 		{"txt as text/plain with charset", "", "", "text/plain; charset=utf-8", txt, ContentTxt},
 		{"txt untyped", "", "", "", txt, ContentTxt},
-		{"txt as octet-stream", "", "", "application/octet-stream", txt, ContentTxt},
+		{"txt as octet-stream is media", "", "", "application/octet-stream", txt, ContentData},
+		{"srt as octet-stream", "", "", "application/octet-stream", srt, ContentSRT},
 		{"audio/wav", "", "", "audio/wav", wav, ContentData},
 		{"video/mp4", "", "", "video/mp4", []byte("not really a video"), ContentData},
 		{"binary octet-stream", "", "", "application/octet-stream", wav, ContentData},
@@ -84,7 +85,9 @@ func TestClassify(t *testing.T) {
 		{"invalid utf-8 text", "", "", "text/plain", []byte("caf\xe9"), ContentOther},
 		{"unparsable parameters keep the media type", "", "", "text/plain; ;;", txt, ContentTxt},
 		{"unparsable content type", "", "", "/plain", txt, ContentOther},
-		{"empty attachment", "", "", "", nil, ContentTxt},
+		{"empty attachment", "", "", "", nil, ContentOther},
+		{"empty attachment named", "transcript.txt", "", "", nil, ContentTxt},
+		{"srt typed text/html is not srt", "", "", "text/html", srt, ContentOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +116,7 @@ func TestClassifySpilled(t *testing.T) {
 		{"large text", "text/plain", big("SPEAKER S1: hello", 'a'), ContentTxt},
 		{"large srt", "text/plain", big(srtHead, '\n'), ContentSRT},
 		{"large media", "application/octet-stream", big("RIFF", 0), ContentData},
+		{"large untyped text", "", big("SPEAKER S1: hello", 'a'), ContentTxt},
 		{"large untyped binary", "", big("RIFF", 0), ContentOther},
 		// A rune cut in two at the end of the head is still text.
 		{"large text with a rune across the head's end", "text/plain", append(bytes.Repeat([]byte("a"), headLen-1), bytes.Repeat([]byte("é"), memoryLimit)...), ContentTxt},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 )
 
 var (
@@ -22,11 +23,22 @@ var knownStatuses = map[string]bool{
 }
 
 // parseQuery returns the job ID and status of a callback's query string.
-// Other parameters are ignored: the user's own URL may carry some.
+// Other parameters are ignored, even malformed ones: the user's own URL may
+// carry some.
 func parseQuery(raw string) (id, status string, err error) {
-	// ParseQuery goes on past a malformed pair and returns the rest; a
-	// malformed id or status then shows up as missing.
-	q, _ := url.ParseQuery(raw)
+	q := url.Values{}
+	for _, pair := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil || (key != "id" && key != "status") {
+			continue
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", "", badRequest(fmt.Sprintf("invalid query parameter %q: bad percent-encoding", key), nil)
+		}
+		q.Add(key, value)
+	}
 	if id, err = queryParam(q, "id", jobIDPattern); err != nil {
 		return "", "", err
 	}

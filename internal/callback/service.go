@@ -178,7 +178,7 @@ func (s *Service) store(ctx context.Context, objects []*Object) error {
 			// A panic here would end the process: make it this request's error.
 			defer func() {
 				if v := recover(); v != nil {
-					fail(fmt.Errorf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack()))
+					fail(&panicError{fmt.Sprintf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack())})
 				}
 			}()
 			if err := s.Store.Put(ctx, obj); err != nil {
@@ -187,11 +187,20 @@ func (s *Service) store(ctx context.Context, objects []*Object) error {
 		})
 	}
 	wg.Wait()
+	var p *panicError
+	if errors.As(first, &p) {
+		return first // a bug, not a fault of the store: 500
+	}
 	if first != nil {
 		return unavailable("could not store the callback, retry later", first)
 	}
 	return nil
 }
+
+// panicError is a panic recovered in a goroutine of a request.
+type panicError struct{ msg string }
+
+func (e *panicError) Error() string { return e.msg }
 
 type okBody struct {
 	JobID     string   `json:"job_id"`

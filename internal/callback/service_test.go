@@ -175,9 +175,11 @@ func TestHandleStoresEveryAttachment(t *testing.T) {
 		`{"content":"transcript.json-v2","bucket":"test-bucket","key":"r6sr3jlzjj/transcript.json","content_type":"application/json","size":12557,"sha256":"` + sha(transcript) + `"},` +
 		`{"content":"jobinfo","bucket":"test-bucket","key":"r6sr3jlzjj/jobinfo.json","content_type":"application/json","size":116,"sha256":"` + sha(jobinfo) + `"},` +
 		`{"content":"data","bucket":"test-bucket","key":"r6sr3jlzjj/data/meeting.wav","content_type":"audio/wav","size":3244,"sha256":"` + sha(wav) + `"}]}`
-	if b, _ := json.Marshal(events[0]); string(b) != wantEvent {
+	b, _ := json.Marshal(events[0])
+	if string(b) != wantEvent {
 		t.Errorf("event:\ngot  %s\nwant %s", b, wantEvent)
 	}
+	callbacktest.CheckEventSchema(t, b)
 }
 
 func TestHandleSingleBodies(t *testing.T) {
@@ -193,6 +195,8 @@ func TestHandleSingleBodies(t *testing.T) {
 		{"untyped text", "", "transcript-txt-example.txt", "r6sr3jlzjj/transcript.txt", "text/plain; charset=utf-8"},
 		{"other json", "application/json", "job-status-example.json", "r6sr3jlzjj/other/part-1", "application/json"},
 		{"multipart/mixed is one attachment", "multipart/mixed; boundary=x", "transcript-txt-example.txt", "r6sr3jlzjj/other/part-1", "multipart/mixed; boundary=x"},
+		{"unparsable parameters are kept", "text/plain; charset", "transcript-txt-example.txt", "r6sr3jlzjj/transcript.txt", "text/plain; charset"},
+		{"unparsable type is kept", "audio/", "media.wav", "r6sr3jlzjj/other/part-1", "audio/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,6 +234,7 @@ func TestHandleStatusOnly(t *testing.T) {
 		{"no body", nil, ""},
 		{"empty body", strings.NewReader(""), ""},
 		{"empty multipart body", strings.NewReader(""), "multipart/form-data; boundary=x"},
+		{"multipart body without parts", strings.NewReader("--x--\r\n"), "multipart/form-data; boundary=x"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -246,9 +251,11 @@ func TestHandleStatusOnly(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("got %d events, want 1", len(events))
 			}
-			if b, _ := json.Marshal(events[0]); !bytes.Contains(b, []byte(`"attachments":[]`)) {
+			b, _ := json.Marshal(events[0])
+			if !bytes.Contains(b, []byte(`"attachments":[]`)) {
 				t.Errorf("got event %s, want empty attachments", b)
 			}
+			callbacktest.CheckEventSchema(t, b)
 			if n := len(h.store.Objects()); n != 0 {
 				t.Errorf("got %d objects, want 0", n)
 			}
@@ -369,7 +376,20 @@ func TestHandleFailures(t *testing.T) {
 		}, wantCode: 503, wantMessage: "timed out, retry later", wantObjects: 0},
 		{name: "store panics", change: func(h *harness, _ *callback.Request) {
 			h.store.PutHook = func(context.Context, *callback.Object) error { panic("disk on fire") }
-		}, wantCode: 503, wantMessage: "could not store the callback, retry later"},
+		}, wantCode: 500, wantMessage: "internal error"},
+		{name: "body too large", change: func(_ *harness, r *callback.Request) {
+			r.Body = http.MaxBytesReader(nil, io.NopCloser(r.Body), 100)
+		}, wantCode: 413, wantMessage: "request body too large: at most 100 bytes"},
+		{name: "too many parts", change: func(_ *harness, r *callback.Request) {
+			var b bytes.Buffer
+			w := multipart.NewWriter(&b)
+			for range 101 {
+				w.CreateFormField("x")
+			}
+			w.Close()
+			r.Body = &b
+			r.Header.Set("Content-Type", w.FormDataContentType())
+		}, wantCode: 400, wantMessage: "too many parts: at most 100"},
 		{name: "auth panics", change: func(h *harness, _ *callback.Request) { h.svc.Auth = panicAuth{} },
 			wantCode: 500, wantMessage: "internal error"},
 	}

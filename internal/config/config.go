@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,9 @@ type Config struct {
 	// AuthDisabled accepts every caller; only AUTH_DISABLED=true sets it.
 	AuthDisabled bool
 	ListenAddr   string
+	// MaxBodyBytes bounds a callback's body in server mode (API Gateway
+	// bounds it under Lambda).
+	MaxBodyBytes int64
 	LogLevel     slog.Level
 }
 
@@ -50,6 +55,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 		AuthSecretID:      getenv("AUTH_SECRET_ID"),
 		AuthSecretRefresh: 5 * time.Minute,
+		MaxBodyBytes:      10 << 30,
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -88,6 +94,16 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.AuthSecretRefresh = d
 	}
 
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("LISTEN_ADDR: want host:port, such as 127.0.0.1:8080 or :8080, got %q", c.ListenAddr)
+	}
+	if v := getenv("MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			bad("MAX_BODY_BYTES: want a positive number of bytes, got %q", v)
+		}
+		c.MaxBodyBytes = n
+	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)

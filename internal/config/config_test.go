@@ -18,6 +18,9 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.MaxBodyBytes != 10<<30 {
+		t.Errorf("MaxBodyBytes: got %d, want 10 GiB", c.MaxBodyBytes)
+	}
 	if !c.Local() || c.Lambda || c.LocalDir != ".local" || c.ListenAddr != "127.0.0.1:8080" || c.KeyPrefix != "" || c.LogLevel != slog.LevelInfo || c.AuthDisabled {
 		t.Errorf("got %+v, want the local defaults", c)
 	}
@@ -58,6 +61,10 @@ func TestLoad(t *testing.T) {
 		{"too short a refresh", map[string]string{"AUTH_SECRET_ID": "s", "AUTH_SECRET_REFRESH": "1ms"}, []string{"AUTH_SECRET_REFRESH"}, nil},
 		{"bad AUTH_DISABLED", map[string]string{"AUTH_HEADERS": hdr, "AUTH_DISABLED": "yes"}, []string{`AUTH_DISABLED: want true or false, got "yes"`}, nil},
 		{"bad header line", map[string]string{"AUTH_HEADERS": "Authorization:Bearer hunter2"}, []string{`AUTH_HEADERS: line 1: want "Name: value"`}, nil},
+		{"body limit", map[string]string{"AUTH_HEADERS": hdr, "MAX_BODY_BYTES": "1048576"}, nil,
+			func(c *Config) bool { return c.MaxBodyBytes == 1<<20 }},
+		{"bad body limit", map[string]string{"AUTH_HEADERS": hdr, "MAX_BODY_BYTES": "10GB"}, []string{`MAX_BODY_BYTES: want a positive number of bytes, got "10GB"`}, nil},
+		{"bad listen address", map[string]string{"AUTH_HEADERS": hdr, "LISTEN_ADDR": "8080"}, []string{`LISTEN_ADDR: want host:port`}, nil},
 		{"bad log level", map[string]string{"AUTH_HEADERS": hdr, "LOG_LEVEL": "loud"}, []string{`LOG_LEVEL: want debug, info, warn or error, got "loud"`}, nil},
 		{"absolute prefix", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "/x/"}, []string{"KEY_PREFIX: must not start with '/'"}, nil},
 		{"prefix climbing out", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "a/../../"}, []string{"KEY_PREFIX: must not contain '.' or '..'"}, nil},

@@ -20,6 +20,9 @@ import (
 // Handler serves callbacks on every path.
 type Handler struct {
 	Service *callback.Service
+	// MaxBodyBytes bounds a request's body: a longer one is answered 413.
+	// Zero means no bound.
+	MaxBodyBytes int64
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -27,11 +30,15 @@ var _ http.Handler = (*Handler)(nil)
 // ServeHTTP handles one callback. The answer carries the request's generated
 // ID in the X-Request-Id header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body := r.Body
+	if h.MaxBodyBytes > 0 {
+		body = http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)
+	}
 	resp := h.Service.Handle(r.Context(), &callback.Request{
 		Method:    r.Method,
 		RawQuery:  r.URL.RawQuery,
 		Header:    r.Header,
-		Body:      r.Body,
+		Body:      body,
 		SourceIP:  sourceIP(r.RemoteAddr),
 		RequestID: newRequestID(),
 	})

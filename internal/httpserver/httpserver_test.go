@@ -78,6 +78,31 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+func TestHandlerBodyLimit(t *testing.T) {
+	svc, store, queue := newService(t)
+	srv := httptest.NewServer(&Handler{Service: svc, MaxBodyBytes: 1000})
+	defer srv.Close()
+	for _, tt := range []struct {
+		size     int
+		wantCode int
+	}{{1000, http.StatusOK}, {1001, http.StatusRequestEntityTooLarge}} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/?id=a&status=success", bytes.NewReader(bytes.Repeat([]byte("a"), tt.size)))
+		req.Header.Set("Authorization", "Bearer t")
+		req.Header.Set("Content-Type", "text/plain")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.wantCode {
+			t.Errorf("%d bytes: got %d, want %d", tt.size, resp.StatusCode, tt.wantCode)
+		}
+	}
+	if n, m := len(store.Objects()), len(queue.Events()); n != 1 || m != 1 {
+		t.Errorf("got %d objects and %d events, want only the first callback's", n, m)
+	}
+}
+
 // TestServeFinishesInFlight stops the server while a callback is being
 // stored: the callback still completes with 200.
 func TestServeFinishesInFlight(t *testing.T) {

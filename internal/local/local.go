@@ -49,6 +49,12 @@ func (s *Store) Put(ctx context.Context, obj *callback.Object) error {
 		tmp.Close()
 		return err
 	}
+	// CreateTemp makes the file private; objects are as readable as the
+	// directory that holds them.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
