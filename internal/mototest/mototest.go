@@ -150,10 +150,9 @@ func Get(t testing.TB) *Server {
 func (s *Server) Env() []string {
 	return []string{
 		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region, // for boto3
 		"AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_SESSION_TOKEN=",
-		"AWS_PROFILE=",
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_ENDPOINT_URL_S3=" + s.Endpoint,
