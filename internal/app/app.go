@@ -38,6 +38,9 @@ func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // process.
 func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*callback.Service, error) {
 	svc := &callback.Service{KeyPrefix: cfg.KeyPrefix, Logger: logger}
+	if !cfg.AllowedSources.Empty() {
+		svc.Sources = cfg.AllowedSources
+	}
 	var awsCfg *aws.Config
 	if !cfg.Local() || cfg.AuthSecretID != "" {
 		c, err := awsconfig.LoadDefaultConfig(ctx)
@@ -131,5 +134,10 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return httpserver.Serve(ctx, ln, &httpserver.Handler{Service: svc, MaxBodyBytes: cfg.MaxBodyBytes}, logger)
+	return httpserver.Serve(ctx, ln, &httpserver.Handler{
+		Service:         svc,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
+		TrustedProxies:  cfg.TrustedProxies,
+	}, logger)
 }

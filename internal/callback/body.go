@@ -23,6 +23,10 @@ const (
 	headLen = 8 << 10
 	// maxParts bounds the parts of one callback; Speechmatics sends a few.
 	maxParts = 100
+	// maxPartHeaderBytes bounds the headers of one part, and maxNameBytes a
+	// part's form name or filename: real callbacks use a small fraction.
+	maxPartHeaderBytes = 16 << 10
+	maxNameBytes       = 1024
 )
 
 // part is one attachment of a callback, read in full and hashed.
@@ -115,6 +119,9 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 		if err != nil {
 			return parts, bodyError("malformed multipart body", err)
 		}
+		if err := checkPartHeader(i, mp); err != nil {
+			return parts, err
+		}
 		p, err := readPart(mp, spoolDir)
 		if err != nil {
 			return parts, err
@@ -123,6 +130,24 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 		p.contentType = mp.Header.Get("Content-Type")
 		parts = append(parts, p)
 	}
+}
+
+// checkPartHeader refuses a part whose headers or names are beyond what any
+// callback needs.
+func checkPartHeader(i int, mp *multipart.Part) error {
+	size := 0
+	for k, vs := range mp.Header {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	if size > maxPartHeaderBytes {
+		return badRequest(fmt.Sprintf("part %d: headers too large: at most %d bytes", i, maxPartHeaderBytes), nil)
+	}
+	if len(mp.FormName()) > maxNameBytes || len(mp.FileName()) > maxNameBytes {
+		return badRequest(fmt.Sprintf("part %d: name too long: at most %d bytes", i, maxNameBytes), nil)
+	}
+	return nil
 }
 
 // readPart reads one attachment, hashing it as the bytes flow.

@@ -113,6 +113,11 @@ type Authenticator interface {
 	Authenticate(h http.Header) error
 }
 
+// SourcePolicy decides which addresses may send callbacks.
+type SourcePolicy interface {
+	Contains(ip string) bool
+}
+
 // ErrUnauthorized is returned by an Authenticator for a request without the
 // configured credentials.
 var ErrUnauthorized = errors.New("unauthorized")

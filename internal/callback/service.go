@@ -22,9 +22,11 @@ const maxParallelPuts = 8
 // Service handles callbacks. Set its fields once at start; it is safe for
 // concurrent use.
 type Service struct {
-	Auth  Authenticator
-	Store ObjectStore
-	Queue EventQueue
+	// Sources, when set, are the only addresses accepted; nil accepts any.
+	Sources SourcePolicy
+	Auth    Authenticator
+	Store   ObjectStore
+	Queue   EventQueue
 	// Bucket is recorded in each Attachment; empty for a store without
 	// buckets.
 	Bucket string
@@ -38,7 +40,7 @@ type Service struct {
 	Now func() time.Time
 }
 
-// Handle authenticates, stores and queues one callback and returns the answer
+// Handle checks, stores and queues one callback and returns the answer
 // for the sender. Every failure is an answer, never a panic: a non-2xx answer
 // makes the sender retry, and nothing is queued unless every attachment of the
 // callback is stored.
@@ -69,6 +71,9 @@ func (s *Service) Handle(ctx context.Context, req *Request) (resp *Response) {
 func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if req.Method != http.MethodPost && req.Method != http.MethodPut {
 		return &Error{Code: http.StatusMethodNotAllowed, Message: "method not allowed: use POST or PUT"}
+	}
+	if s.Sources != nil && !s.Sources.Contains(req.SourceIP) {
+		return &Error{Code: http.StatusForbidden, Message: "forbidden: this address may not send callbacks"}
 	}
 	if err := s.Auth.Authenticate(req.Header); err != nil {
 		// Only for the log line: which job's callbacks are being refused.

@@ -331,6 +331,30 @@ func TestHandleFailures(t *testing.T) {
 			wantCode: 405, wantMessage: "method not allowed: use POST or PUT"},
 		{name: "PUT is a callback too", change: func(_ *harness, r *callback.Request) { r.Method = http.MethodPut },
 			wantCode: 200, wantObjects: 2},
+		{name: "address not allowed", change: func(h *harness, _ *callback.Request) { h.svc.Sources = allowOnly("40.74.41.91") },
+			wantCode: 403, wantMessage: "forbidden: this address may not send callbacks"},
+		{name: "address not allowed comes before auth", change: func(h *harness, r *callback.Request) {
+			h.svc.Sources = allowOnly("40.74.41.91")
+			r.Header.Del("Authorization")
+		}, wantCode: 403, wantMessage: "forbidden: this address may not send callbacks"},
+		{name: "address allowed", change: func(h *harness, r *callback.Request) {
+			h.svc.Sources = allowOnly("40.74.41.91")
+			r.SourceIP = "40.74.41.91"
+		}, wantCode: 200, wantObjects: 2},
+		{name: "method comes before address", change: func(h *harness, r *callback.Request) {
+			h.svc.Sources = allowOnly("40.74.41.91")
+			r.Method = http.MethodGet
+		}, wantCode: 405, wantMessage: "method not allowed: use POST or PUT"},
+		{name: "part headers too large", change: func(_ *harness, r *callback.Request) {
+			body, ct := multipartBody(t, formPart{"transcript.txt", "", "text/plain; x=" + strings.Repeat("a", 17<<10), []byte("x")})
+			r.Body = bytes.NewReader(body)
+			r.Header.Set("Content-Type", ct)
+		}, wantCode: 400, wantMessage: "part 1: headers too large: at most 16384 bytes"},
+		{name: "file name too long", change: func(_ *harness, r *callback.Request) {
+			body, ct := multipartBody(t, formPart{"data", strings.Repeat("a", 1025) + ".wav", "audio/wav", []byte("x")})
+			r.Body = bytes.NewReader(body)
+			r.Header.Set("Content-Type", ct)
+		}, wantCode: 400, wantMessage: "part 1: name too long: at most 1024 bytes"},
 		{name: "no auth header", change: func(_ *harness, r *callback.Request) { r.Header.Del("Authorization") },
 			wantCode: 401, wantMessage: "unauthorized"},
 		{name: "wrong token", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", "Bearer nope") },
@@ -431,6 +455,11 @@ func TestHandleFailures(t *testing.T) {
 		})
 	}
 }
+
+// allowOnly is a SourcePolicy of fixed addresses.
+type allowOnly string
+
+func (a allowOnly) Contains(ip string) bool { return ip == string(a) }
 
 type errReader struct{}
 

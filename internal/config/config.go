@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smcallbacks/internal/auth"
+	"smcallbacks/internal/sourceip"
 )
 
 // Config is every setting of the callback receiver.
@@ -33,6 +34,14 @@ type Config struct {
 	// AuthDisabled accepts every caller; only AUTH_DISABLED=true sets it.
 	AuthDisabled bool
 	ListenAddr   string
+	// AllowedSources, when not empty, are the only addresses accepted.
+	AllowedSources *sourceip.List
+	// TrustedProxies are the peers whose X-Forwarded-For is believed, in
+	// server mode.
+	TrustedProxies *sourceip.List
+	// BodyIdleTimeout cuts off a server-mode upload that sends no byte for
+	// this long.
+	BodyIdleTimeout time.Duration
 	// MaxBodyBytes bounds a callback's body in server mode (API Gateway
 	// bounds it under Lambda).
 	MaxBodyBytes int64
@@ -56,6 +65,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuthSecretID:      getenv("AUTH_SECRET_ID"),
 		AuthSecretRefresh: 5 * time.Minute,
 		MaxBodyBytes:      10 << 30,
+		BodyIdleTimeout:   time.Minute,
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -103,6 +113,19 @@ func Load(getenv func(string) string) (*Config, error) {
 			bad("MAX_BODY_BYTES: want a positive number of bytes, got %q", v)
 		}
 		c.MaxBodyBytes = n
+	}
+	if c.AllowedSources, err = sourceip.Parse(getenv("ALLOWED_SOURCE_IPS"), true); err != nil {
+		bad("ALLOWED_SOURCE_IPS: %v", err)
+	}
+	if c.TrustedProxies, err = sourceip.Parse(getenv("TRUSTED_PROXIES"), false); err != nil {
+		bad("TRUSTED_PROXIES: %v", err)
+	}
+	if v := getenv("BODY_IDLE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			bad("BODY_IDLE_TIMEOUT: want a duration of at least 1s, such as 1m, got %q", v)
+		}
+		c.BodyIdleTimeout = d
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -65,6 +65,17 @@ func TestLoad(t *testing.T) {
 			func(c *Config) bool { return c.MaxBodyBytes == 1<<20 }},
 		{"bad body limit", map[string]string{"AUTH_HEADERS": hdr, "MAX_BODY_BYTES": "10GB"}, []string{`MAX_BODY_BYTES: want a positive number of bytes, got "10GB"`}, nil},
 		{"bad listen address", map[string]string{"AUTH_HEADERS": hdr, "LISTEN_ADDR": "8080"}, []string{`LISTEN_ADDR: want host:port`}, nil},
+		{"allowlist", map[string]string{"AUTH_HEADERS": hdr, "ALLOWED_SOURCE_IPS": "eu1, 203.0.113.0/24", "TRUSTED_PROXIES": "10.0.0.0/8", "BODY_IDLE_TIMEOUT": "30s"}, nil,
+			func(c *Config) bool {
+				return c.AllowedSources.Contains("40.74.41.91") && c.AllowedSources.Contains("203.0.113.9") && !c.AllowedSources.Contains("10.0.0.1") &&
+					c.TrustedProxies.Contains("10.0.0.1") && c.BodyIdleTimeout == 30*time.Second
+			}},
+		{"no allowlist", map[string]string{"AUTH_HEADERS": hdr}, nil,
+			func(c *Config) bool {
+				return c.AllowedSources.Empty() && c.TrustedProxies.Empty() && c.BodyIdleTimeout == time.Minute
+			}},
+		{"bad allowlist", map[string]string{"AUTH_HEADERS": hdr, "ALLOWED_SOURCE_IPS": "eu9", "TRUSTED_PROXIES": "eu1", "BODY_IDLE_TIMEOUT": "0"},
+			[]string{`ALLOWED_SOURCE_IPS: want a CIDR, an IP, or eu1, eu2, us1, us2, au1, got "eu9"`, `TRUSTED_PROXIES: want a CIDR or an IP, got "eu1"`, "BODY_IDLE_TIMEOUT"}, nil},
 		{"bad log level", map[string]string{"AUTH_HEADERS": hdr, "LOG_LEVEL": "loud"}, []string{`LOG_LEVEL: want debug, info, warn or error, got "loud"`}, nil},
 		{"absolute prefix", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "/x/"}, []string{"KEY_PREFIX: must not start with '/'"}, nil},
 		{"prefix climbing out", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "a/../../"}, []string{"KEY_PREFIX: must not contain '.' or '..'"}, nil},

@@ -9,12 +9,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/sourceip"
 )
 
 // Handler serves callbacks on every path.
@@ -23,6 +25,11 @@ type Handler struct {
 	// MaxBodyBytes bounds a request's body: a longer one is answered 413.
 	// Zero means no bound.
 	MaxBodyBytes int64
+	// BodyIdleTimeout cuts off a client whose body sends no byte for this
+	// long; a slow upload that keeps moving is fine. Zero means no limit.
+	BodyIdleTimeout time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies *sourceip.List
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -30,16 +37,19 @@ var _ http.Handler = (*Handler)(nil)
 // ServeHTTP handles one callback. The answer carries the request's generated
 // ID in the X-Request-Id header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body := r.Body
+	var body io.Reader = r.Body
 	if h.MaxBodyBytes > 0 {
 		body = http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)
+	}
+	if h.BodyIdleTimeout > 0 {
+		body = &idleReader{r: body, rc: http.NewResponseController(w), timeout: h.BodyIdleTimeout}
 	}
 	resp := h.Service.Handle(r.Context(), &callback.Request{
 		Method:    r.Method,
 		RawQuery:  r.URL.RawQuery,
 		Header:    r.Header,
 		Body:      body,
-		SourceIP:  sourceIP(r.RemoteAddr),
+		SourceIP:  sourceip.ClientIP(peerIP(r.RemoteAddr), r.Header.Values("X-Forwarded-For"), h.TrustedProxies),
 		RequestID: newRequestID(),
 	})
 	for k, v := range resp.Header {
@@ -49,7 +59,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(resp.Body)
 }
 
-func sourceIP(remoteAddr string) string {
+// idleReader moves the connection's read deadline forward before each read,
+// so that a body stalls out after timeout without bounding the whole upload.
+type idleReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	// An error here means the connection cannot take deadlines (an
+	// HTTP/2 test recorder, say): read without one.
+	i.rc.SetReadDeadline(time.Now().Add(i.timeout))
+	return i.r.Read(p)
+}
+
+func peerIP(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		return remoteAddr

@@ -1,7 +1,9 @@
 package httpserver
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,12 +14,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"smcallbacks/internal/auth"
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/callback/callbacktest"
+	"smcallbacks/internal/sourceip"
 )
 
 func newService(t *testing.T) (*callback.Service, *callbacktest.Store, *callbacktest.Queue) {
@@ -155,5 +159,61 @@ func TestServeFinishesInFlight(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: got %v, want nil", err)
+	}
+}
+
+func TestHandlerForwardedFor(t *testing.T) {
+	svc, _, queue := newService(t)
+	trusted, _ := sourceip.Parse("127.0.0.1", false)
+	srv := httptest.NewServer(&Handler{Service: svc, TrustedProxies: trusted})
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/?id=a&status=success", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("X-Forwarded-For", "198.51.100.1, 40.74.41.91")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if events := queue.Events(); len(events) != 1 || events[0].SourceIP != "40.74.41.91" {
+		t.Errorf("got %+v, want one event from 40.74.41.91", events)
+	}
+}
+
+// TestHandlerBodyIdle sends a body that stalls, then one that is slow but
+// keeps moving: the first is cut off, the second stored.
+func TestHandlerBodyIdle(t *testing.T) {
+	svc, store, _ := newService(t)
+	srv := httptest.NewServer(&Handler{Service: svc, BodyIdleTimeout: 300 * time.Millisecond})
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+
+	// send declares 100 bytes and sends chunks of 20, gap apart.
+	send := func(job string, chunks int, gap time.Duration) string {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /?id=%s&status=success HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", job)
+		for range chunks {
+			conn.Write(bytes.Repeat([]byte("a"), 20))
+			time.Sleep(gap)
+		}
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		status, _ := bufio.NewReader(conn).ReadString('\n')
+		return status
+	}
+	// 20 of 100 bytes, then silence: cut off.
+	if got := send("stalled", 1, 0); !strings.Contains(got, " 400 ") {
+		t.Errorf("stalled body: got %q, want 400", got)
+	}
+	// 100 bytes in 5 chunks, 150 ms apart, 750 ms in all: longer than the
+	// idle timeout, but never idle that long.
+	if got := send("slow", 5, 150*time.Millisecond); !strings.Contains(got, " 200 ") {
+		t.Errorf("slow body: got %q, want 200", got)
+	}
+	if objects := store.Objects(); len(objects) != 1 || objects["slow/transcript.txt"].Size != 100 {
+		t.Errorf("got %d objects, want only the slow body's", len(objects))
 	}
 }
