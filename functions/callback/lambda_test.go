@@ -302,3 +302,31 @@ func TestLambdaFaults(t *testing.T) {
 		t.Error("the function's output carries the token")
 	}
 }
+
+// TestLambdaDeadline slows S3 past the function's timeout: the function
+// answers 503 before Lambda ends it, so the sender retries.
+func TestLambdaDeadline(t *testing.T) {
+	moto := mototest.Get(t)
+	proxy := moto.NewFaultProxy(t)
+	proxy.Fail(func(r *http.Request) *mototest.Fault {
+		if r.Method == http.MethodPut {
+			return &mototest.Fault{Delay: time.Hour}
+		}
+		return nil
+	})
+	bucket, queueURL := moto.Bucket(t), moto.Queue(t, false)
+	e := startEmulator(t, append(proxy.Env(), "AWS_LAMBDA_FUNCTION_TIMEOUT=3",
+		"BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL, "AUTH_HEADERS=Authorization: Bearer test-token-0123456789")...)
+	for _, ev := range callbacktest.SampleEvents(t) {
+		if ev.Name != "http-api-transcript-json.json" {
+			continue
+		}
+		code, body := e.invoke(t, ev.Payload)
+		if want := `{"error":"timed out, retry later"}`; code != http.StatusServiceUnavailable || body != want {
+			t.Errorf("got %d %s, want 503 %s", code, body, want)
+		}
+	}
+	if msgs := moto.Messages(t, queueURL); len(msgs) != 0 {
+		t.Errorf("got %d messages, want none", len(msgs))
+	}
+}

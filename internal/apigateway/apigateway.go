@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -57,6 +58,9 @@ type event struct {
 	} `json:"requestContext"`
 }
 
+// deadlineMargin is kept from the invocation's time to answer in.
+const deadlineMargin = time.Second
+
 // ErrUnsupportedEvent is returned for an event that is not an HTTP request of
 // a known payload version; Lambda reports it as a function error.
 var ErrUnsupportedEvent = errors.New("unsupported event: want an API Gateway or Function URL HTTP event")
@@ -71,6 +75,13 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	req, err := ev.request(v2)
 	if err != nil {
 		return nil, err
+	}
+	// Answer 503 before Lambda ends the invocation, so that the sender
+	// hears "retry" rather than a gateway error.
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+		defer cancel()
 	}
 	resp := h.Service.Handle(ctx, req)
 	if v2 {

@@ -24,9 +24,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
 
-func awsService(t *testing.T, moto *mototest.Server, bucket, queueURL string) *callback.Service {
+func awsService(t *testing.T, env []string, bucket, queueURL string) *callback.Service {
 	t.Helper()
-	for _, kv := range moto.Env() {
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
@@ -70,7 +70,7 @@ func TestAWSSinks(t *testing.T) {
 	bucket, queueURL := moto.Bucket(t), moto.Queue(t, false)
 
 	t.Run("stored and queued", func(t *testing.T) {
-		svc := awsService(t, moto, bucket, queueURL)
+		svc := awsService(t, moto.Env(), bucket, queueURL)
 		req, transcript := callbackRequest(t)
 		resp := svc.Handle(context.Background(), req)
 		if resp.StatusCode != http.StatusOK {
@@ -116,7 +116,7 @@ func TestAWSSinks(t *testing.T) {
 	}
 	for _, tt := range faults {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := awsService(t, moto, tt.bucket, tt.queue)
+			svc := awsService(t, moto.Env(), tt.bucket, tt.queue)
 			req, _ := callbackRequest(t)
 			resp := svc.Handle(tt.ctx(), req)
 			if want := `{"error":"` + tt.wantMessage + `"}`; resp.StatusCode != http.StatusServiceUnavailable || string(resp.Body) != want {

@@ -614,3 +614,27 @@ func TestDeduplicationID(t *testing.T) {
 		t.Errorf("status only: got %s, want %s", got, want)
 	}
 }
+
+// TestHandlePanicKeepsServing panics inside a request: the answer is 500,
+// the log says why, and the next request is served.
+func TestHandlePanicKeepsServing(t *testing.T) {
+	h := newHarness(t)
+	var calls atomic.Int32
+	h.store.PutHook = func(context.Context, *callback.Object) error {
+		if calls.Add(1) == 1 {
+			var m map[string]int
+			m["boom"]++ // a nil map write: a real bug, not a panic(…) call
+		}
+		return nil
+	}
+	body := fixture(t, "transcript-txt-example.txt")
+	if resp := h.svc.Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 500 || string(resp.Body) != `{"error":"internal error"}` {
+		t.Fatalf("got %d %s, want 500 internal error", resp.StatusCode, resp.Body)
+	}
+	if !strings.Contains(h.logs.String(), "assignment to entry in nil map") || !strings.Contains(h.logs.String(), `"outcome":500`) {
+		t.Errorf("the log does not say what panicked: %s", h.logs)
+	}
+	if resp := h.svc.Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 200 {
+		t.Errorf("next request: got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+}
