@@ -27,7 +27,7 @@ CFN_LINT := $(CURDIR)/$(VENV)/bin/cfn-lint
 SAM_ENV ?= default
 EVENT ?= events/http-api-multipart.json
 
-.PHONY: run test bench lint build build-local bootstrap build-CallbackFunction deploy invoke clean tools
+.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction deploy invoke clean tools
 
 run: build-local
 	@echo
@@ -45,11 +45,34 @@ run: build-local
 # `sam build` really produced.
 SAM_TEST_BUILD := $(CURDIR)/.aws-sam/test-build
 
+# Fuzz targets, as package:Target; `make test` runs each for FUZZ_SHORT,
+# `make fuzz` for FUZZTIME.
+FUZZ_TARGETS := ./internal/callback:FuzzQuery ./internal/callback:FuzzMultipart ./internal/callback:FuzzBody \
+	./internal/apigateway:FuzzDecode
+FUZZ_SHORT := 5s
+FUZZTIME ?= 5m
+
 test: tools lint
 	rm -rf $(SAM_TEST_BUILD)
 	$(SAM) build --build-dir $(SAM_TEST_BUILD) --no-cached
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) SAM_BUILD_DIR=$(SAM_TEST_BUILD) \
-		$(GO) test -race -count=1 ./...
+		$(GO) test -race -count=1 -timeout 8m ./...
+	$(MAKE) -s fuzz FUZZTIME=$(FUZZ_SHORT)
+
+# The long form of the load test: LOAD_REQUESTS callbacks against server
+# mode with S3 and SQS in moto.
+LOAD_REQUESTS ?= 3000
+load: tools
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server LOAD_REQUESTS=$(LOAD_REQUESTS) \
+		$(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./functions/callback | grep -E '^(\s+load_test.go|---|ok|FAIL)'
+
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*} name=$${target##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | grep -E 'execs: [0-9]+ \(' | tail -1; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 tools: $(VENV)/.installed $(RIE)
 

@@ -42,12 +42,14 @@ type server struct {
 	url, dir string
 }
 
-// start runs the binary on a free port and returns once it listens.
-func start(t *testing.T) *server {
+// start runs the binary on a free port, with env added to the embedded
+// defaults, and returns once it listens.
+func start(t *testing.T, env ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "AUTH_HEADERS="+authLine, "LOCAL_DIR="+dir, "LISTEN_ADDR=127.0.0.1:0", "KEY_PREFIX=", "BUCKET_NAME=", "QUEUE_URL=", "AWS_LAMBDA_RUNTIME_API=")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

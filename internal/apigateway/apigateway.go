@@ -67,12 +67,7 @@ var ErrUnsupportedEvent = errors.New("unsupported event: want an API Gateway or 
 
 // Invoke handles one event and returns the response event.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev event
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedEvent, err)
-	}
-	v2 := ev.Version == "2.0"
-	req, err := ev.request(v2)
+	req, v2, err := decode(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +91,18 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		Headers:    singleValued(resp.Header),
 		Body:       string(resp.Body),
 	})
+}
+
+// decode turns an event into a callback request, and tells whether it has
+// the 2.0 shape.
+func decode(payload []byte) (req *callback.Request, v2 bool, err error) {
+	var ev event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrUnsupportedEvent, err)
+	}
+	v2 = ev.Version == "2.0"
+	req, err = ev.request(v2)
+	return req, v2, err
 }
 
 func (ev *event) request(v2 bool) (*callback.Request, error) {

@@ -361,6 +361,18 @@ func TestHandleFailures(t *testing.T) {
 			wantCode: 401, wantMessage: "unauthorized"},
 		{name: "token as a prefix", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", token+"x") },
 			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "empty auth header", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", "") },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "token differs in its last byte", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", token[:len(token)-1]+"m") },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "token one byte short", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", token[:len(token)-1]) },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "scheme in another case", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", "bearer"+token[6:]) },
+			wantCode: 401, wantMessage: "unauthorized"},
+		{name: "token under another header", change: func(_ *harness, r *callback.Request) {
+			r.Header.Del("Authorization")
+			r.Header.Set("X-Authorization", token)
+		}, wantCode: 401, wantMessage: "unauthorized"},
 		{name: "auth header twice", change: func(_ *harness, r *callback.Request) { r.Header.Add("Authorization", token) },
 			wantCode: 401, wantMessage: "unauthorized"},
 		{name: "no credentials loaded yet", change: func(h *harness, _ *callback.Request) { h.svc.Auth = &auth.Checker{} },
@@ -636,5 +648,52 @@ func TestHandlePanicKeepsServing(t *testing.T) {
 	}
 	if resp := h.svc.Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 200 {
 		t.Errorf("next request: got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+}
+
+// TestHostileNames sends names built to escape the job's prefix or to fool
+// a reader: every object lands below the prefix under a plain ASCII name.
+func TestHostileNames(t *testing.T) {
+	names := []string{
+		"../../../etc/passwd", `..\..\windows\system32`, "/abs/olute", "a/../../b", "..", ".", "",
+		"\u202etxt.exe", "a\x00b", "line\nbreak", "tab\there", "\x7f", "．．／etc", "..\u2215etc",
+		"con", "name with spaces.wav", strings.Repeat("é", 300) + ".mp3",
+	}
+	h := newHarness(t)
+	h.svc.KeyPrefix = "p/"
+	for i, name := range names {
+		body, ct := multipartBody(t,
+			formPart{name, name, "audio/wav", []byte("media " + name)},
+			formPart{name, "", "text/html", []byte("other " + name)},
+		)
+		req := request(fmt.Sprintf("id=job%d&status=success", i), ct, body)
+		if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: got %d %s, want 200", name, resp.StatusCode, resp.Body)
+		}
+	}
+	if n := len(h.store.Objects()); n != 2*len(names) {
+		t.Errorf("got %d objects, want %d: one per part", n, 2*len(names))
+	}
+	for key, o := range h.store.Objects() {
+		job, rest, _ := strings.Cut(strings.TrimPrefix(key, "p/"), "/")
+		if !strings.HasPrefix(key, "p/job") || o.JobID != job || rest == "" {
+			t.Errorf("key %q is outside its job's prefix", key)
+		}
+		for _, elem := range strings.Split(rest, "/") {
+			if elem == "" || strings.HasPrefix(elem, ".") {
+				t.Errorf("key %q has the element %q", key, elem)
+			}
+		}
+		for _, r := range key {
+			if r < 0x21 || r > 0x7e || r == '\\' {
+				t.Errorf("key %q has the character %U", key, r)
+			}
+		}
+	}
+	for _, id := range []string{"..%2F..%2Fetc", "%2E%2E", "a%00b", "a%0Ab", "%E2%80%AEabc", "%EF%BC%8E%EF%BC%8E", "-rf", "a/b"} {
+		req := request("id="+id+"&status=success", "text/plain", []byte("x"))
+		if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("id=%s: got %d, want 400", id, resp.StatusCode)
+		}
 	}
 }
