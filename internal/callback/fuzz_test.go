@@ -101,7 +101,7 @@ func FuzzQuery(f *testing.F) {
 }
 
 // FuzzMultipart sends a well-formed multipart body whose names, type and
-// bytes are the fuzzer's, beside a real transcript.
+// bytes are the fuzzer's, beside a real job info.
 func FuzzMultipart(f *testing.F) {
 	for _, s := range []struct{ name, file, ctype, fixture string }{
 		{"transcript", "", "application/json", "transcript-json-v2-example.json"},
@@ -113,10 +113,15 @@ func FuzzMultipart(f *testing.F) {
 	} {
 		f.Add(s.name, s.file, s.ctype, callbacktest.Fixture(f, s.fixture))
 	}
-	other := callbacktest.Fixture(f, "transcript-json-v2-real-capture-vcon.json")
+	// A small second part: under the fuzzer's instrumentation every byte
+	// of JSON parsed costs, and the fuzzed part brings enough.
+	other := callbacktest.Fixture(f, "jobinfo.json")
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, name, file, ctype string, data []byte) {
 		skipLarge(t, data)
+		if strings.ContainsAny(ctype, "\r\n") {
+			t.Skip() // not a header value: the body would not say what the test thinks it sent
+		}
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
 		h := textproto.MIMEHeader{}
@@ -133,7 +138,7 @@ func FuzzMultipart(f *testing.F) {
 			t.Skip()
 		}
 		pw.Write(data)
-		tw, _ := w.CreateFormField("transcript")
+		tw, _ := w.CreateFormField("jobinfo")
 		tw.Write(other)
 		w.Close()
 

@@ -89,6 +89,11 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// readHeaderTimeout cuts off a client that is slow to send its headers:
+// Speechmatics itself times out awaiting ours, so a sender slower than this
+// is not Speechmatics. A variable for the tests.
+var readHeaderTimeout = 10 * time.Second
+
 // shutdownGrace is how long callbacks in flight may take to finish after the
 // server is told to stop.
 const shutdownGrace = 25 * time.Second
@@ -98,9 +103,7 @@ const shutdownGrace = 25 * time.Second
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: h,
-		// Speechmatics times out awaiting headers: a sender that is slower
-		// than this is not Speechmatics.
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

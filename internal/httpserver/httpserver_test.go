@@ -217,3 +217,29 @@ func TestHandlerBodyIdle(t *testing.T) {
 		t.Errorf("got %d objects, want only the slow body's", len(objects))
 	}
 }
+
+// TestServeSlowHeaders cuts off a client that never finishes its headers.
+func TestServeSlowHeaders(t *testing.T) {
+	defer func(d time.Duration) { readHeaderTimeout = d }(readHeaderTimeout)
+	readHeaderTimeout = 200 * time.Millisecond
+	svc, _, _ := newService(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /?id=a&status=success HTTP/1.1\r\nHost: x\r\n") // and never the blank line
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server kept the connection of a client that never finished its headers")
+	}
+}
