@@ -27,7 +27,7 @@ CFN_LINT := $(CURDIR)/$(VENV)/bin/cfn-lint
 SAM_ENV ?= default
 EVENT ?= events/http-api-multipart.json
 
-.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction deploy invoke clean tools
+.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction deploy invoke clean tools
 
 run: build-local
 	@echo
@@ -114,12 +114,16 @@ invoke: tools
 build-local:
 	$(GO) build -trimpath -o bin/callback ./functions/callback
 
+FUNCTION ?= callback
 bootstrap:
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $(BOOTSTRAP_DIR)/bootstrap ./functions/callback
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $(BOOTSTRAP_DIR)/bootstrap ./functions/$(FUNCTION)
 
 # Called by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
 build-CallbackFunction:
 	$(MAKE) -s bootstrap GOARCH=arm64 BOOTSTRAP_DIR=$(ARTIFACTS_DIR)
+
+build-AssemblerFunction:
+	$(MAKE) -s bootstrap GOARCH=arm64 BOOTSTRAP_DIR=$(ARTIFACTS_DIR) FUNCTION=assembler
 
 clean:
 	rm -rf bin $(LOCAL_DIR) .aws-sam

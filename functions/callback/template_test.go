@@ -223,7 +223,12 @@ func TestSAMBuild(t *testing.T) {
 		}
 		t.Skip("SAM_BUILD_DIR is not set: `make test` runs `sam build` and sets it")
 	}
-	artifacts := filepath.Join(dir, "CallbackFunction")
+	for _, fn := range []string{"CallbackFunction", "AssemblerFunction"} {
+		t.Run(fn, func(t *testing.T) { checkArtifacts(t, filepath.Join(dir, fn)) })
+	}
+}
+
+func checkArtifacts(t *testing.T, artifacts string) {
 	entries, err := os.ReadDir(artifacts)
 	if err != nil {
 		t.Fatal(err)
@@ -245,5 +250,77 @@ func TestSAMBuild(t *testing.T) {
 	}
 	if info, _ := os.Stat(filepath.Join(artifacts, "bootstrap")); info.Mode()&0o111 == 0 {
 		t.Error("bootstrap is not executable")
+	}
+}
+
+func TestTemplateAssembler(t *testing.T) {
+	tmpl := template(t)
+	fn := get(t, tmpl, "Resources", "AssemblerFunction").(map[string]any)
+	props := fn["Properties"].(map[string]any)
+	if get(t, fn, "Metadata", "BuildMethod") != "makefile" || props["Runtime"] != "provided.al2023" || !reflect.DeepEqual(props["Architectures"], []any{"arm64"}) {
+		t.Errorf("got %v, want a makefile-built provided.al2023 arm64 function", fn)
+	}
+
+	vars := get(t, props, "Environment", "Variables").(map[string]any)
+	read := map[string]bool{}
+	config.LoadAssembler(func(k string) string { read[k] = true; return "" })
+	params := get(t, tmpl, "Parameters").(map[string]any)
+	env := map[string]string{}
+	for name, v := range vars {
+		if !read[name] {
+			t.Errorf("the template sets %s, which the assembler never reads", name)
+		}
+		env[name] = "resolved"
+		if ref, ok := v.(map[string]any)["Ref"].(string); ok {
+			if p, ok := params[ref].(map[string]any); ok {
+				env[name], _ = p["Default"].(string)
+			}
+		}
+	}
+	if _, err := config.LoadAssembler(func(k string) string { return env[k] }); err != nil {
+		t.Errorf("the template's environment does not start the assembler: %v", err)
+	}
+
+	src := get(t, props, "Events", "Callbacks").(map[string]any)
+	if src["Type"] != "SQS" || !reflect.DeepEqual(get(t, src, "Properties", "Queue"), map[string]any{"Fn::GetAtt": "Queue.Arn"}) ||
+		!reflect.DeepEqual(get(t, src, "Properties", "FunctionResponseTypes"), []any{"ReportBatchItemFailures"}) {
+		t.Errorf("got event source %v, want the callback queue with ReportBatchItemFailures", src)
+	}
+
+	// Least privilege: its own role, with these grants and no others.
+	if _, ok := props["Policies"]; ok {
+		t.Error("the assembler has Policies besides its role")
+	}
+	if !reflect.DeepEqual(props["Role"], map[string]any{"Fn::GetAtt": "AssemblerRole.Arn"}) {
+		t.Fatalf("got Role %v, want AssemblerRole", props["Role"])
+	}
+	role := get(t, tmpl, "Resources", "AssemblerRole", "Properties").(map[string]any)
+	if _, ok := role["ManagedPolicyArns"]; ok {
+		t.Error("the assembler's role has managed policies")
+	}
+	policies := role["Policies"].([]any)
+	if len(policies) != 1 {
+		t.Fatalf("got %d policies, want 1", len(policies))
+	}
+	type grant struct {
+		actions  any
+		resource any
+	}
+	var got []grant
+	for _, s := range get(t, policies[0], "PolicyDocument", "Statement").([]any) {
+		st := s.(map[string]any)
+		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
+			t.Errorf("got %v, want a plain Allow", st)
+		}
+		got = append(got, grant{st["Action"], st["Resource"]})
+	}
+	want := []grant{
+		{[]any{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, map[string]any{"Fn::GetAtt": "Queue.Arn"}},
+		{[]any{"s3:GetObject", "s3:PutObject"}, map[string]any{"Fn::Sub": "${Bucket.Arn}/${KeyPrefix}*/manifest.json"}},
+		{"sqs:SendMessage", map[string]any{"Fn::GetAtt": "OutputQueue.Arn"}},
+		{[]any{"logs:CreateLogStream", "logs:PutLogEvents"}, map[string]any{"Fn::GetAtt": "AssemblerLogGroup.Arn"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got grants %v, want %v", got, want)
 	}
 }

@@ -110,3 +110,20 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadAssembler(t *testing.T) {
+	c, err := LoadAssembler(env(map[string]string{"BUCKET_NAME": "b", "OUTPUT_QUEUE_URL": "q", "KEY_PREFIX": "t/",
+		"EXPECTED_CONTENTS": "transcript.json-v2, jobinfo,", "LOG_LEVEL": "warn"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BucketName != "b" || c.OutputQueueURL != "q" || c.KeyPrefix != "t/" || strings.Join(c.ExpectedContents, ",") != "transcript.json-v2,jobinfo" || c.LogLevel != slog.LevelWarn {
+		t.Errorf("got %+v", c)
+	}
+	_, err = LoadAssembler(env(map[string]string{"EXPECTED_CONTENTS": "transcript,jobinfo", "KEY_PREFIX": "/", "LOG_LEVEL": "x"}))
+	for _, want := range []string{"BUCKET_NAME: required", "OUTPUT_QUEUE_URL: required", `unknown content "transcript"`, "KEY_PREFIX", "LOG_LEVEL"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want it to say %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,31 @@
+// Command assembler is the reference consumer of the callback queue: an
+// SQS-triggered Lambda function that keeps one manifest per job and
+// announces each job once it completes or fails.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"smcallbacks/internal/app"
+	"smcallbacks/internal/config"
+)
+
+func main() {
+	cfg, err := config.LoadAssembler(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := app.RunAssembler(ctx, cfg, logger); err != nil {
+		logger.Error("assembler stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Assembler is every setting of the assembler function.
+type Assembler struct {
+	BucketName     string
+	KeyPrefix      string
+	OutputQueueURL string
+	// ExpectedContents complete a job, as callback events name them.
+	ExpectedContents []string
+	LogLevel         slog.Level
+}
+
+// contentNames are the content names that callback events carry.
+var contentNames = map[string]bool{
+	"transcript.json-v2": true, "transcript.txt": true, "transcript.srt": true, "jobinfo": true, "data": true,
+	"text": true, "alignment": true, "alignment.one_per_line": true, "alignment.word_start_and_end": true, "other": true,
+}
+
+// LoadAssembler reads the assembler's configuration through getenv. Its
+// error names every missing or invalid variable at once.
+func LoadAssembler(getenv func(string) string) (*Assembler, error) {
+	c := &Assembler{
+		BucketName:     getenv("BUCKET_NAME"),
+		KeyPrefix:      getenv("KEY_PREFIX"),
+		OutputQueueURL: getenv("OUTPUT_QUEUE_URL"),
+	}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if c.BucketName == "" {
+		bad("BUCKET_NAME: required")
+	}
+	if c.OutputQueueURL == "" {
+		bad("OUTPUT_QUEUE_URL: required")
+	}
+	if err := checkKeyPrefix(c.KeyPrefix); err != nil {
+		bad("KEY_PREFIX: %v", err)
+	}
+	for _, name := range strings.Split(getenv("EXPECTED_CONTENTS"), ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if !contentNames[name] {
+			bad("EXPECTED_CONTENTS: unknown content %q (transcript.json-v2, transcript.txt, transcript.srt, jobinfo, data, …)", name)
+			continue
+		}
+		c.ExpectedContents = append(c.ExpectedContents, name)
+	}
+	if len(c.ExpectedContents) == 0 {
+		bad("EXPECTED_CONTENTS: required: the contents that complete a job, such as transcript.json-v2,jobinfo")
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
