@@ -6,6 +6,7 @@
 package apigateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -46,7 +47,10 @@ type event struct {
 	Headers         map[string]string `json:"headers"`
 	Body            string            `json:"body"`
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
-	RequestContext  struct {
+	// rawBody, when set by the fast path, stands for Body: the string's
+	// bytes as they are in the payload, which need no unescaping.
+	rawBody        []byte
+	RequestContext struct {
 		RequestID string `json:"requestId"`
 		Identity  struct {
 			SourceIP string `json:"sourceIp"`
@@ -94,8 +98,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // decode turns an event into a callback request, and tells whether it has
-// the 2.0 shape.
+// the 2.0 shape: by the fast path when it can, else the naive one.
 func decode(payload []byte) (req *callback.Request, v2 bool, err error) {
+	if req, v2, ok := decodeFast(payload); ok {
+		return req, v2, nil
+	}
+	return decodeNaive(payload)
+}
+
+// decodeNaive decodes the whole event with encoding/json.
+func decodeNaive(payload []byte) (req *callback.Request, v2 bool, err error) {
 	var ev event
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrUnsupportedEvent, err)
@@ -142,7 +154,12 @@ func (ev *event) request(v2 bool) (*callback.Request, error) {
 		}
 	}
 	var body io.Reader = strings.NewReader(ev.Body)
-	if ev.IsBase64Encoded {
+	switch {
+	case ev.rawBody != nil && ev.IsBase64Encoded:
+		body = &base64Reader{src: ev.rawBody}
+	case ev.rawBody != nil:
+		body = bytes.NewReader(ev.rawBody)
+	case ev.IsBase64Encoded:
 		body = base64.NewDecoder(base64.StdEncoding, body)
 	}
 	req.Body = body

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"errors"
@@ -36,7 +37,7 @@ type part struct {
 	fileName    string
 	contentType string // as sent; may be empty
 
-	mem  []byte   // the bytes, when they fit in memory
+	mem  *chunks  // the bytes, when they fit in memory
 	file *os.File // the bytes, when they did not
 	head []byte   // the first headLen bytes
 	size int64
@@ -48,7 +49,7 @@ func (p *part) body() io.ReadSeeker {
 	if p.file != nil {
 		return io.NewSectionReader(p.file, 0, p.size)
 	}
-	return bytes.NewReader(p.mem)
+	return io.NewSectionReader(p.mem, 0, p.size)
 }
 
 func (p *part) close() {
@@ -106,7 +107,9 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 	if boundary == "" {
 		return nil, badRequest("multipart/form-data without a boundary", nil)
 	}
-	mr := multipart.NewReader(body, boundary)
+	// A larger buffer than multipart's own 4 KiB: fewer, longer reads of a
+	// body that is decoded as it is read.
+	mr := multipart.NewReader(bufio.NewReaderSize(body, 64<<10), boundary)
 	for i := 1; ; i++ {
 		if i > maxParts {
 			return parts, badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
@@ -156,16 +159,16 @@ func readPart(r io.Reader, spoolDir string) (*part, error) {
 	w := &spoolWriter{dir: spoolDir}
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(h, w), src)
-	p := &part{mem: w.mem, file: w.file, head: w.head, size: size}
+	p := &part{file: w.file, head: w.head, size: size}
+	if w.file == nil {
+		p.mem, p.head = &w.mem, w.mem.head(headLen)
+	}
 	if err != nil {
 		p.close()
 		if src.err != nil {
 			return nil, bodyError("request body could not be read: malformed or truncated", src.err)
 		}
 		return nil, unavailable("could not buffer the attachment, retry later", err)
-	}
-	if p.file == nil {
-		p.head = p.mem[:min(len(p.mem), headLen)]
 	}
 	h.Sum(p.sum[:0])
 	return p, nil
@@ -194,35 +197,4 @@ func (s *sourceReader) Read(b []byte) (int, error) {
 		s.err = err
 	}
 	return n, err
-}
-
-// spoolWriter keeps up to memoryLimit bytes in memory and moves to a
-// temporary file beyond that.
-type spoolWriter struct {
-	dir  string
-	mem  []byte
-	file *os.File
-	head []byte
-}
-
-func (w *spoolWriter) Write(b []byte) (int, error) {
-	if w.file == nil && len(w.mem)+len(b) <= memoryLimit {
-		w.mem = append(w.mem, b...)
-		return len(b), nil
-	}
-	if w.file == nil {
-		f, err := os.CreateTemp(w.dir, "callback-part-*")
-		if err != nil {
-			return 0, err
-		}
-		w.file = f
-		w.head = make([]byte, 0, headLen)
-		w.head = append(w.head, w.mem[:min(len(w.mem), headLen)]...)
-		w.head = append(w.head, b[:min(len(b), headLen-len(w.head))]...)
-		if _, err := f.Write(w.mem); err != nil {
-			return 0, err
-		}
-		w.mem = nil
-	}
-	return w.file.Write(b)
 }

@@ -71,8 +71,8 @@ func classify(p *part) string {
 		return ContentOther
 	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
 		return ContentData
-	case p.file == nil && isJSONObject(p.mem):
-		return classifyJSON(p.mem)
+	case p.file == nil && isJSONObject(p):
+		return classifyJSON(p.mem.bytes())
 	case (plain || octets || srtTypes[mediaType]) && isText(p) && srtCue.Match(p.head):
 		return ContentSRT
 	case plain && isText(p):
@@ -90,13 +90,48 @@ var srtTypes = map[string]bool{"application/x-subrip": true, "text/srt": true}
 // isText reports whether the part is UTF-8 text. A part too large for memory
 // is judged by its head, where the last rune may be cut in two.
 func isText(p *part) bool {
-	b := p.head
 	if p.file == nil {
-		b = p.mem
-	} else if i := lastRuneStart(b); i >= 0 && !utf8.FullRune(b[i:]) {
+		return isTextBlocks(p.mem.blocks)
+	}
+	b := p.head
+	if i := lastRuneStart(b); i >= 0 && !utf8.FullRune(b[i:]) {
 		b = b[:i]
 	}
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+// isTextBlocks reports whether the blocks, one after another, are UTF-8
+// without NUL, minding runes cut in two between blocks.
+func isTextBlocks(blocks [][]byte) bool {
+	var pending [utf8.UTFMax]byte
+	n := 0 // bytes of a rune begun in an earlier block
+	for _, b := range blocks {
+		if n > 0 {
+			k := copy(pending[n:], b)
+			if !utf8.FullRune(pending[:n+k]) {
+				if k < len(b) {
+					return false
+				}
+				n += k
+				continue
+			}
+			r, size := utf8.DecodeRune(pending[:n+k])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			b = b[size-n:]
+			n = 0
+		}
+		cut := len(b)
+		if i := lastRuneStart(b); i >= 0 && !utf8.FullRune(b[i:]) {
+			cut = i
+		}
+		if !utf8.Valid(b[:cut]) || bytes.IndexByte(b[:cut], 0) >= 0 {
+			return false
+		}
+		n = copy(pending[:], b[cut:])
+	}
+	return n == 0
 }
 
 func lastRuneStart(b []byte) int {
@@ -108,9 +143,11 @@ func lastRuneStart(b []byte) int {
 	return -1
 }
 
-func isJSONObject(b []byte) bool {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+// isJSONObject reports whether the part, held in memory, is a JSON object.
+// Only a part that starts like one is joined and checked.
+func isJSONObject(p *part) bool {
+	head := bytes.TrimLeft(p.head, " \t\r\n")
+	return len(head) > 0 && head[0] == '{' && json.Valid(p.mem.bytes())
 }
 
 // classifyJSON tells a json-v2 transcript from job info by their top-level

@@ -19,7 +19,8 @@ import (
 	"smcallbacks/internal/sourceip"
 )
 
-// Handler serves callbacks on every path.
+// Handler serves callbacks on every path, and GET /healthz for load
+// balancers and orchestrators.
 type Handler struct {
 	Service *callback.Service
 	// MaxBodyBytes bounds a request's body: a longer one is answered 413.
@@ -37,6 +38,11 @@ var _ http.Handler = (*Handler)(nil)
 // ServeHTTP handles one callback. The answer carries the request's generated
 // ID in the X-Request-Id header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+		return
+	}
 	var body io.Reader = r.Body
 	if h.MaxBodyBytes > 0 {
 		body = http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)

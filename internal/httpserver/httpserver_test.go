@@ -243,3 +243,18 @@ func TestServeSlowHeaders(t *testing.T) {
 		t.Fatal("the server kept the connection of a client that never finished its headers")
 	}
 }
+
+func TestHealthz(t *testing.T) {
+	svc, _, queue := newService(t)
+	srv := httptest.NewServer(&Handler{Service: svc})
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != `{"status":"ok"}` || len(queue.Events()) != 0 {
+		t.Errorf("got %d %s, want 200 {\"status\":\"ok\"} and no callback", resp.StatusCode, b)
+	}
+}
