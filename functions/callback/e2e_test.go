@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 
 type server struct {
 	url, dir string
+	pid      int
 }
 
 // start runs the binary on a free port, with env added to the embedded
@@ -70,7 +71,7 @@ func start(t *testing.T, env ...string) *server {
 				for lines.Scan() {
 				}
 			}()
-			return &server{url: "http://" + line.Addr, dir: dir}
+			return &server{url: "http://" + line.Addr, dir: dir, pid: cmd.Process.Pid}
 		}
 	}
 	t.Fatal("the server exited before it listened")

@@ -37,11 +37,27 @@ type part struct {
 	fileName    string
 	contentType string // as sent; may be empty
 
-	mem  *chunks  // the bytes, when they fit in memory
-	file *os.File // the bytes, when they did not
-	head []byte   // the first headLen bytes
-	size int64
-	sum  [32]byte
+	mem    *chunks  // the bytes, when they fit in memory
+	file   *os.File // the bytes, when they did not
+	upload Upload   // or where they went, when they did not
+	head   []byte   // the first headLen bytes
+	size   int64
+	sum    [32]byte
+
+	// large parts are classified by their head, and a streamed part gets
+	// its content and key before its bytes are all read.
+	large        bool
+	content, key string
+	completed    bool // the upload is complete
+}
+
+// spillFunc gives a part that outgrew memory the writer for its bytes. The
+// part's names, type and head are set.
+type spillFunc func(p *part) (io.Writer, error)
+
+// spillToFile keeps a large part in a temporary file in dir.
+func spillToFile(dir string) spillFunc {
+	return func(*part) (io.Writer, error) { return os.CreateTemp(dir, "callback-part-*") }
 }
 
 // body returns a fresh reader of the part's bytes.
@@ -67,7 +83,7 @@ func closeParts(parts []*part) {
 
 // readParts reads the whole body of a callback into parts before anything is
 // stored, so that a malformed body changes nothing.
-func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err error) {
+func readParts(body io.Reader, contentType string, spill spillFunc) (parts []*part, err error) {
 	defer func() {
 		if err != nil {
 			closeParts(parts)
@@ -95,11 +111,10 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 	// Any other body is one attachment, kept as sent even when its
 	// Content-Type does not parse.
 	if mediaType != "multipart/form-data" {
-		p, err := readPart(body, spoolDir)
-		if err != nil {
-			return nil, err
+		p := &part{index: 1, contentType: contentType}
+		if err := readPart(body, p, spill); err != nil {
+			return []*part{p}, err
 		}
-		p.index, p.contentType = 1, contentType
 		return []*part{p}, nil
 	}
 
@@ -125,13 +140,11 @@ func readParts(body io.Reader, contentType, spoolDir string) (parts []*part, err
 		if err := checkPartHeader(i, mp); err != nil {
 			return parts, err
 		}
-		p, err := readPart(mp, spoolDir)
-		if err != nil {
+		p := &part{index: i, formName: mp.FormName(), fileName: mp.FileName(), contentType: mp.Header.Get("Content-Type")}
+		parts = append(parts, p)
+		if err := readPart(mp, p, spill); err != nil {
 			return parts, err
 		}
-		p.index, p.formName, p.fileName = i, mp.FormName(), mp.FileName()
-		p.contentType = mp.Header.Get("Content-Type")
-		parts = append(parts, p)
 	}
 }
 
@@ -153,25 +166,36 @@ func checkPartHeader(i int, mp *multipart.Part) error {
 	return nil
 }
 
-// readPart reads one attachment, hashing it as the bytes flow.
-func readPart(r io.Reader, spoolDir string) (*part, error) {
+// readPart reads one attachment into p, hashing it as the bytes flow.
+func readPart(r io.Reader, p *part, spill spillFunc) error {
 	src := &sourceReader{r: r}
-	w := &spoolWriter{dir: spoolDir}
+	w := &spoolWriter{spill: func(head []byte) (io.Writer, error) {
+		p.head, p.large = head, true
+		return spill(p)
+	}}
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(h, w), src)
-	p := &part{file: w.file, head: w.head, size: size}
-	if w.file == nil {
+	switch out := w.out.(type) {
+	case *os.File:
+		p.file = out
+	case Upload:
+		p.upload = out
+	case nil:
 		p.mem, p.head = &w.mem, w.mem.head(headLen)
 	}
+	p.size = size
 	if err != nil {
-		p.close()
 		if src.err != nil {
-			return nil, bodyError("request body could not be read: malformed or truncated", src.err)
+			return bodyError("request body could not be read: malformed or truncated", src.err)
 		}
-		return nil, unavailable("could not buffer the attachment, retry later", err)
+		var e *Error
+		if errors.As(err, &e) {
+			return err
+		}
+		return unavailable("could not buffer the attachment, retry later", err)
 	}
 	h.Sum(p.sum[:0])
-	return p, nil
+	return nil
 }
 
 // bodyError is a 400 with msg for an error reading the body, or a 413 when

@@ -100,6 +100,24 @@ type ObjectStore interface {
 	Put(ctx context.Context, obj *Object) error
 }
 
+// Upload is an object written as its bytes arrive, for attachments too
+// large to hold in memory. Nothing of it is visible until Complete.
+type Upload interface {
+	io.Writer
+	// Complete makes the object visible. sum and size are those of every
+	// byte written.
+	Complete(ctx context.Context, sum [32]byte, size int64) error
+	// Abort drops what was written.
+	Abort(ctx context.Context) error
+}
+
+// StreamingStore is an ObjectStore that also takes objects whose size and
+// hash are known only at the end. obj has no Body, Size or SHA256 yet.
+type StreamingStore interface {
+	ObjectStore
+	Begin(ctx context.Context, obj *Object) (Upload, error)
+}
+
 // EventQueue queues one Event per callback, after all of its attachments are
 // stored.
 type EventQueue interface {

@@ -71,7 +71,7 @@ func classify(p *part) string {
 		return ContentOther
 	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
 		return ContentData
-	case p.file == nil && isJSONObject(p):
+	case !p.large && isJSONObject(p):
 		return classifyJSON(p.mem.bytes())
 	case (plain || octets || srtTypes[mediaType]) && isText(p) && srtCue.Match(p.head):
 		return ContentSRT
@@ -90,7 +90,7 @@ var srtTypes = map[string]bool{"application/x-subrip": true, "text/srt": true}
 // isText reports whether the part is UTF-8 text. A part too large for memory
 // is judged by its head, where the last rune may be cut in two.
 func isText(p *part) bool {
-	if p.file == nil {
+	if !p.large {
 		return isTextBlocks(p.mem.blocks)
 	}
 	b := p.head

@@ -19,12 +19,11 @@ func fixture(t testing.TB, name string) []byte {
 // newPart reads b as one attachment, as readParts would.
 func newPart(t testing.TB, formName, fileName, contentType string, b []byte) *part {
 	t.Helper()
-	p, err := readPart(bytes.NewReader(b), t.TempDir())
-	if err != nil {
+	p := &part{index: 1, formName: formName, fileName: fileName, contentType: contentType}
+	if err := readPart(bytes.NewReader(b), p, spillToFile(t.TempDir())); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.close)
-	p.index, p.formName, p.fileName, p.contentType = 1, formName, fileName, contentType
 	return p
 }
 

@@ -84,14 +84,15 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if ev.JobID, ev.Status, err = parseQuery(req.RawQuery); err != nil {
 		return err
 	}
-	parts, err := readParts(req.Body, req.Header.Get("Content-Type"), s.SpoolDir)
+	w := &walk{s: s, ctx: ctx, ev: ev, prefix: s.KeyPrefix + ev.JobID + "/", taken: map[string][32]byte{}}
+	defer w.abortUnfinished()
+	parts, err := readParts(req.Body, req.Header.Get("Content-Type"), w.spill)
 	if err != nil {
 		return err
 	}
 	defer closeParts(parts)
 
-	objects := s.objects(ev, parts)
-	if err := s.store(ctx, objects); err != nil {
+	if err := s.store(ctx, w.writes(parts)); err != nil {
 		return err
 	}
 	if err := s.Queue.Send(ctx, ev); err != nil {
@@ -100,45 +101,117 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	return nil
 }
 
-// objects classifies the parts, gives each its key and lists them in ev.
-// Two parts that map to one key are stored once when their bytes are the
-// same; otherwise the later one gets a numbered key, so nothing is silently
-// overwritten.
-func (s *Service) objects(ev *Event, parts []*part) []*Object {
-	prefix := s.KeyPrefix + ev.JobID + "/"
-	taken := make(map[string][32]byte, len(parts))
-	objects := make([]*Object, 0, len(parts))
+// walk is one callback's attachments on their way to the store.
+type walk struct {
+	s      *Service
+	ctx    context.Context
+	ev     *Event
+	prefix string
+	// taken maps each key given out to the SHA-256 of its bytes.
+	taken   map[string][32]byte
+	uploads []*part
+}
+
+// spill gives a part that outgrew memory somewhere to go: straight to the
+// store when it takes uploads, so that memory stays bounded without a disk,
+// else a temporary file. A streamed part is classified by its head and gets
+// its key now, before its bytes are all read.
+func (w *walk) spill(p *part) (io.Writer, error) {
+	st, ok := w.s.Store.(StreamingStore)
+	if !ok {
+		return spillToFile(w.s.SpoolDir)(p)
+	}
+	p.content = classify(p)
+	p.key = w.prefix + relativeKey(p.content, p)
+	for n := 2; w.isTaken(p.key); n++ {
+		p.key = withSuffix(w.prefix+relativeKey(p.content, p), n)
+	}
+	w.taken[p.key] = [32]byte{} // its hash comes at the end
+	up, err := st.Begin(w.ctx, &Object{Key: p.key, ContentType: contentTypeOf(p.content, p.contentType),
+		JobID: w.ev.JobID, Status: w.ev.Status, Content: p.content})
+	if err != nil {
+		return nil, unavailable("could not store the callback, retry later", fmt.Errorf("begin %s: %w", p.key, err))
+	}
+	p.upload = up
+	w.uploads = append(w.uploads, p)
+	return up, nil
+}
+
+func (w *walk) isTaken(key string) bool {
+	_, ok := w.taken[key]
+	return ok
+}
+
+// abortUnfinished drops the uploads that did not complete, so that a
+// callback that failed leaves no partial object. It runs even when the
+// request's context is done.
+func (w *walk) abortUnfinished() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
+	defer cancel()
+	for _, p := range w.uploads {
+		if !p.completed {
+			if err := p.upload.Abort(ctx); err != nil {
+				w.s.logger().Warn("abort upload", "key", p.key, "error", err.Error())
+			}
+		}
+	}
+}
+
+// write makes one object visible: a Put, or the completion of an upload.
+type write struct {
+	key string
+	do  func(ctx context.Context) error
+}
+
+// writes classifies the parts, gives each its key and lists them in the
+// event. Two parts that map to one key are stored once when their bytes are
+// the same; otherwise the later one gets a numbered key, so nothing is
+// silently overwritten.
+func (w *walk) writes(parts []*part) []write {
+	ev := w.ev
+	writes := make([]write, 0, len(parts))
 	for _, p := range parts {
-		content := classify(p)
-		base := prefix + relativeKey(content, p)
-		key := base
-		for n := 2; ; n++ {
-			sum, ok := taken[key]
-			if !ok {
-				break
+		content, key := p.content, p.key
+		if p.upload != nil {
+			w.taken[key] = p.sum
+			writes = append(writes, write{key, func(ctx context.Context) error {
+				if err := p.upload.Complete(ctx, p.sum, p.size); err != nil {
+					return err
+				}
+				p.completed = true
+				return nil
+			}})
+		} else {
+			content = classify(p)
+			base := w.prefix + relativeKey(content, p)
+			key = base
+			for n := 2; ; n++ {
+				sum, ok := w.taken[key]
+				if !ok {
+					break
+				}
+				if sum == p.sum {
+					key = "" // the same bytes are stored already
+					break
+				}
+				key = withSuffix(base, n)
 			}
-			if sum == p.sum {
-				key = "" // the same bytes are stored already
-				break
+			if key == "" {
+				continue
 			}
-			key = withSuffix(base, n)
+			w.taken[key] = p.sum
+			obj := &Object{
+				Key: key, ContentType: contentTypeOf(content, p.contentType), Size: p.size, SHA256: p.sum,
+				JobID: ev.JobID, Status: ev.Status, Content: content, Body: p.body(),
+			}
+			writes = append(writes, write{key, func(ctx context.Context) error { return w.s.Store.Put(ctx, obj) }})
 		}
-		if key == "" {
-			continue
-		}
-		taken[key] = p.sum
-		contentType := contentTypeOf(content, p.contentType)
-		objects = append(objects, &Object{
-			Key: key, ContentType: contentType, Size: p.size, SHA256: p.sum,
-			JobID: ev.JobID, Status: ev.Status, Content: content,
-			Body: p.body(),
-		})
 		ev.Attachments = append(ev.Attachments, Attachment{
-			Content: content, Bucket: s.Bucket, Key: key, ContentType: contentType,
+			Content: content, Bucket: w.s.Bucket, Key: key, ContentType: contentTypeOf(content, p.contentType),
 			Size: p.size, SHA256: fmt.Sprintf("%x", p.sum),
 		})
 	}
-	return objects
+	return writes
 }
 
 // contentTypeOf is the Content-Type an attachment is stored with: the one it
@@ -161,7 +234,7 @@ func contentTypeOf(content, sent string) string {
 // store writes the objects in parallel and returns when all are written or
 // one has failed. The first failure stops the others; it is the one reported,
 // as the others then fail only because they were stopped.
-func (s *Service) store(ctx context.Context, objects []*Object) error {
+func (s *Service) store(ctx context.Context, writes []write) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -176,18 +249,18 @@ func (s *Service) store(ctx context.Context, objects []*Object) error {
 	}
 	slots := make(chan struct{}, maxParallelPuts)
 	var wg sync.WaitGroup
-	for _, obj := range objects {
+	for _, w := range writes {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
 			// A panic here would end the process: make it this request's error.
 			defer func() {
 				if v := recover(); v != nil {
-					fail(&panicError{fmt.Sprintf("put %s: panic: %v\n%s", obj.Key, v, debug.Stack())})
+					fail(&panicError{fmt.Sprintf("put %s: panic: %v\n%s", w.key, v, debug.Stack())})
 				}
 			}()
-			if err := s.Store.Put(ctx, obj); err != nil {
-				fail(fmt.Errorf("put %s: %w", obj.Key, err))
+			if err := w.do(ctx); err != nil {
+				fail(fmt.Errorf("put %s: %w", w.key, err))
 			}
 		})
 	}
@@ -247,11 +320,15 @@ type logAttachment struct {
 	Size    int64  `json:"size"`
 }
 
-func (s *Service) log(ev *Event, start time.Time, code int, err error) {
-	logger := s.Logger
-	if logger == nil {
-		logger = slog.Default()
+func (s *Service) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
 	}
+	return s.Logger
+}
+
+func (s *Service) log(ev *Event, start time.Time, code int, err error) {
+	logger := s.logger()
 	attachments := make([]logAttachment, len(ev.Attachments))
 	for i, a := range ev.Attachments {
 		attachments[i] = logAttachment{Content: a.Content, Key: a.Key, Size: a.Size}

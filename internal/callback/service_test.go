@@ -697,3 +697,65 @@ func TestHostileNames(t *testing.T) {
 		}
 	}
 }
+
+// putOnly hides the streaming of a Store: large parts then wait in files.
+type putOnly struct{ s *callbacktest.Store }
+
+func (p putOnly) Put(ctx context.Context, obj *callback.Object) error { return p.s.Put(ctx, obj) }
+
+func TestHandleLargeAttachmentPaths(t *testing.T) {
+	media := make([]byte, 20<<20)
+	for i := range media {
+		media[i] = byte(i * 13 % 251)
+	}
+	body, ct := multipartBody(t,
+		formPart{"jobinfo", "", "application/json", fixture(t, "jobinfo.json")},
+		formPart{"data", "big.mp4", "video/mp4", media},
+	)
+	tests := []struct {
+		name        string
+		streaming   bool
+		body        []byte
+		putErr      error
+		wantCode    int
+		wantObjects int
+		wantAborted int
+	}{
+		{"streamed", true, body, nil, 200, 2, 0},
+		{"in a temporary file", false, body, nil, 200, 2, 0},
+		{"streamed, then the body is cut", true, body[:len(body)-1000], nil, 400, 0, 1},
+		{"in a file, then the body is cut", false, body[:len(body)-1000], nil, 400, 0, 0},
+		{"streamed, then the store fails", true, body, errors.New("disk on fire"), 503, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			if !tt.streaming {
+				h.svc.Store = putOnly{h.store}
+			}
+			if tt.putErr != nil {
+				h.store.PutHook = func(context.Context, *callback.Object) error { return tt.putErr }
+			}
+			resp := h.svc.Handle(context.Background(), request(query, ct, tt.body))
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
+			}
+			objects := h.store.Objects()
+			if len(objects) != tt.wantObjects || h.store.Aborted() != tt.wantAborted {
+				t.Errorf("got %d objects, %d uploads aborted, want %d and %d", len(objects), h.store.Aborted(), tt.wantObjects, tt.wantAborted)
+			}
+			if tt.wantCode == 200 && !bytes.Equal(objects["r6sr3jlzjj/data/big.mp4"].Bytes, media) {
+				t.Error("the media stored differs from the media sent")
+			}
+			if left, _ := os.ReadDir(h.svc.SpoolDir); len(left) != 0 {
+				t.Errorf("got %d files left in the spool directory, want 0", len(left))
+			}
+			if tt.wantCode == 200 {
+				ev := h.queue.Events()[0]
+				if len(ev.Attachments) != 2 || ev.Attachments[1].SHA256 != sha(media) || ev.Attachments[1].Size != int64(len(media)) {
+					t.Errorf("got attachments %+v, want the media's size and hash", ev.Attachments)
+				}
+			}
+		})
+	}
+}

@@ -1,9 +1,6 @@
 package callback
 
-import (
-	"io"
-	"os"
-)
+import "io"
 
 const (
 	firstBlock = 32 << 10
@@ -83,33 +80,34 @@ func (c *chunks) head(n int) []byte {
 	return c.blocks[0][:min(n, len(c.blocks[0]))]
 }
 
-// spoolWriter keeps up to memoryLimit bytes in memory and moves to a
-// temporary file beyond that.
+// spoolWriter keeps up to memoryLimit bytes in memory; beyond that it
+// hands them, and the rest, to the writer that spill returns: a temporary
+// file, or an upload that streams them to the store.
 type spoolWriter struct {
-	dir  string
-	mem  chunks
-	file *os.File
-	head []byte
+	spill func(head []byte) (io.Writer, error)
+	mem   chunks
+	out   io.Writer
+	head  []byte
 }
 
 func (w *spoolWriter) Write(b []byte) (int, error) {
-	if w.file == nil && w.mem.size+int64(len(b)) <= memoryLimit {
+	if w.out == nil && w.mem.size+int64(len(b)) <= memoryLimit {
 		return w.mem.Write(b)
 	}
-	if w.file == nil {
-		f, err := os.CreateTemp(w.dir, "callback-part-*")
+	if w.out == nil {
+		w.head = append([]byte(nil), w.mem.head(headLen)...)
+		w.head = append(w.head, b[:min(len(b), headLen-len(w.head))]...)
+		out, err := w.spill(w.head)
 		if err != nil {
 			return 0, err
 		}
-		w.file = f
-		w.head = append([]byte(nil), w.mem.head(headLen)...)
-		w.head = append(w.head, b[:min(len(b), headLen-len(w.head))]...)
+		w.out = out
 		for _, block := range w.mem.blocks {
-			if _, err := f.Write(block); err != nil {
+			if _, err := out.Write(block); err != nil {
 				return 0, err
 			}
 		}
-		w.mem = chunks{}
+		w.mem = chunks{} // let the blocks go: memory stays bounded
 	}
-	return w.file.Write(b)
+	return w.out.Write(b)
 }

@@ -130,3 +130,46 @@ func (q *Queue) Send(ctx context.Context, ev *callback.Event) error {
 	}
 	return f.Close()
 }
+
+var _ callback.StreamingStore = (*Store)(nil)
+
+// Begin starts an object in a temporary file beside its place.
+func (s *Store) Begin(ctx context.Context, obj *callback.Object) (callback.Upload, error) {
+	path, err := s.path(obj.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".put-*")
+	if err != nil {
+		return nil, err
+	}
+	return &upload{f: f, path: path}, nil
+}
+
+type upload struct {
+	f    *os.File
+	path string
+}
+
+func (u *upload) Write(p []byte) (int, error) { return u.f.Write(p) }
+
+// Complete renames the file into place.
+func (u *upload) Complete(context.Context, [32]byte, int64) error {
+	for _, step := range []func() error{func() error { return u.f.Chmod(0o644) }, u.f.Sync, u.f.Close} {
+		if err := step(); err != nil {
+			u.f.Close()
+			os.Remove(u.f.Name())
+			return err
+		}
+	}
+	return os.Rename(u.f.Name(), u.path)
+}
+
+// Abort removes the file.
+func (u *upload) Abort(context.Context) error {
+	u.f.Close()
+	return os.Remove(u.f.Name())
+}

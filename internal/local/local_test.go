@@ -97,3 +97,29 @@ func TestQueueSend(t *testing.T) {
 		t.Errorf("got %d distinct events, want 50", len(seen))
 	}
 }
+
+func TestStoreUpload(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := NewStore(dir)
+	for _, complete := range []bool{true, false} {
+		up, err := s.Begin(context.Background(), &callback.Object{Key: "job/data/big.wav"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		up.Write([]byte("streamed"))
+		if complete {
+			if err := up.Complete(context.Background(), sha256.Sum256([]byte("streamed")), 8); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := up.Abort(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(filepath.Join(dir, "job", "data"))
+		if len(entries) != 1 || entries[0].Name() != "big.wav" {
+			t.Errorf("complete %v: got %v, want big.wav alone", complete, entries)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "job", "data", "big.wav")); string(b) != "streamed" {
+		t.Errorf("got %q, want the completed upload's bytes", b)
+	}
+}

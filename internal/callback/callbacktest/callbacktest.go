@@ -4,6 +4,7 @@
 package callbacktest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -26,6 +27,8 @@ type Store struct {
 	objects map[string]StoredObject
 	Err     error
 	PutHook func(ctx context.Context, obj *callback.Object) error
+
+	begun, aborted int
 }
 
 var _ callback.ObjectStore = (*Store)(nil)
@@ -98,4 +101,60 @@ func (q *Queue) Events() []*callback.Event {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return append([]*callback.Event(nil), q.events...)
+}
+
+var _ callback.StreamingStore = (*Store)(nil)
+
+// Begin starts an upload held in memory until Complete, which checks the
+// size and hash it is given against the bytes written.
+func (s *Store) Begin(ctx context.Context, obj *callback.Object) (callback.Upload, error) {
+	if s.Err != nil {
+		return nil, s.Err
+	}
+	s.mu.Lock()
+	s.begun++
+	s.mu.Unlock()
+	o := *obj
+	return &upload{store: s, obj: &o}, nil
+}
+
+// Aborted counts the uploads begun and then aborted.
+func (s *Store) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
+}
+
+type upload struct {
+	store *Store
+	obj   *callback.Object
+	buf   bytes.Buffer
+}
+
+func (u *upload) Write(p []byte) (int, error) { return u.buf.Write(p) }
+
+func (u *upload) Complete(ctx context.Context, sum [32]byte, size int64) error {
+	if u.store.PutHook != nil {
+		if err := u.store.PutHook(ctx, u.obj); err != nil {
+			return err
+		}
+	}
+	if int64(u.buf.Len()) != size || sha256.Sum256(u.buf.Bytes()) != sum {
+		return fmt.Errorf("%s: upload does not match its size and SHA-256", u.obj.Key)
+	}
+	u.obj.Size, u.obj.SHA256 = size, sum
+	u.store.mu.Lock()
+	defer u.store.mu.Unlock()
+	if u.store.objects == nil {
+		u.store.objects = map[string]StoredObject{}
+	}
+	u.store.objects[u.obj.Key] = StoredObject{Object: *u.obj, Bytes: u.buf.Bytes()}
+	return nil
+}
+
+func (u *upload) Abort(context.Context) error {
+	u.store.mu.Lock()
+	defer u.store.mu.Unlock()
+	u.store.aborted++
+	return nil
 }
