@@ -69,13 +69,7 @@ type coldStartResult struct {
 
 func measureColdStarts(b *testing.B) *coldStartResult {
 	b.Helper()
-	rie := os.Getenv("AWS_LAMBDA_RIE")
-	if _, err := os.Stat(rie); rie == "" || err != nil {
-		if os.Getenv("CI") != "" {
-			b.Fatal(errNoRIE)
-		}
-		b.Skip(errNoRIE)
-	}
+	rie := rieBinary(b)
 	moto := mototest.Get(b)
 	runs := 15
 	if v := os.Getenv("COLDSTART_RUNS"); v != "" {

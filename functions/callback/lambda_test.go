@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,12 +42,7 @@ func bootstrap(t *testing.T) string {
 	if bootstrapPath != "" {
 		return bootstrapPath
 	}
-	dir := filepath.Join(filepath.Dir(binary), "lambda")
-	cmd := exec.Command("make", "-s", "-C", callbacktest.Root(), "bootstrap", "GOARCH="+runtime.GOARCH, "BOOTSTRAP_DIR="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make bootstrap: %v\n%s", err, out)
-	}
-	bootstrapPath = filepath.Join(dir, "bootstrap")
+	bootstrapPath = buildBootstrap(t, "callback", filepath.Join(filepath.Dir(binary), "lambda"))
 	return bootstrapPath
 }
 
@@ -82,13 +76,7 @@ func (b *syncBuffer) String() string {
 // test environment. It stops when the test ends.
 func startEmulator(t *testing.T, env ...string) *emulator {
 	t.Helper()
-	rie := os.Getenv("AWS_LAMBDA_RIE")
-	if _, err := os.Stat(rie); rie == "" || err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(errNoRIE)
-		}
-		t.Skip(errNoRIE)
-	}
+	rie := rieBinary(t)
 	boot := bootstrap(t)
 	// Both addresses need real ports: the emulator's defaults listen on
 	// every interface, and port 0 is passed on to the runtime as it is.
@@ -120,6 +108,20 @@ func startEmulator(t *testing.T, env ...string) *emulator {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// rieBinary is the emulator that `make test` installs. Without it the test
+// is skipped, or fails under CI.
+func rieBinary(tb testing.TB) string {
+	tb.Helper()
+	rie := os.Getenv("AWS_LAMBDA_RIE")
+	if _, err := os.Stat(rie); rie == "" || err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatal(errNoRIE)
+		}
+		tb.Skip(errNoRIE)
+	}
+	return rie
 }
 
 func freeAddr(t *testing.T) string {

@@ -55,11 +55,7 @@ func LoadAssembler(getenv func(string) string) (*Assembler, error) {
 	if len(c.ExpectedContents) == 0 {
 		bad("EXPECTED_CONTENTS: required: the contents that complete a job, such as transcript.json-v2,jobinfo")
 	}
-	if v := getenv("LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)
-		}
-	}
+	c.LogLevel = logLevel(getenv, bad)
 	if len(problems) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}

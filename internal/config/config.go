@@ -127,15 +127,22 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.BodyIdleTimeout = d
 	}
-	if v := getenv("LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)
-		}
-	}
+	c.LogLevel = logLevel(getenv, bad)
 	if len(problems) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// logLevel reads LOG_LEVEL, info when unset.
+func logLevel(getenv func(string) string, bad func(string, ...any)) slog.Level {
+	var level slog.Level
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			bad("LOG_LEVEL: want debug, info, warn or error, got %q", v)
+		}
+	}
+	return level
 }
 
 func orDefault(v, def string) string {
