@@ -2,12 +2,7 @@ package sqsqueue
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"smcallbacks/internal/assembler"
 )
@@ -31,25 +26,7 @@ func NewAnnouncer(client SendMessageAPI, url string) *Announcer {
 // message's, so the queue delivers it once; consumers of a standard queue
 // drop copies by the attribute.
 func (a *Announcer) Announce(ctx context.Context, msg *assembler.Message) error {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
 	dedup := msg.DeduplicationID()
-	in := &sqs.SendMessageInput{
-		QueueUrl:    &a.url,
-		MessageBody: ptr(string(body)),
-		MessageAttributes: map[string]types.MessageAttributeValue{
-			"type":             {DataType: ptr("String"), StringValue: &msg.Type},
-			"job_id":           {DataType: ptr("String"), StringValue: &msg.JobID},
-			"deduplication_id": {DataType: ptr("String"), StringValue: &dedup},
-		},
-	}
-	if a.fifo {
-		in.MessageGroupId, in.MessageDeduplicationId = &msg.JobID, &dedup
-	}
-	if _, err := a.client.SendMessage(ctx, in); err != nil {
-		return fmt.Errorf("queue %s: %w", a.url, err)
-	}
-	return nil
+	return send(ctx, a.client, a.url, a.fifo, msg, msg.JobID, dedup,
+		map[string]string{"type": msg.Type, "job_id": msg.JobID, "deduplication_id": dedup})
 }

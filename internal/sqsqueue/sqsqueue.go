@@ -40,24 +40,30 @@ func New(client SendMessageAPI, url string) *Queue {
 // events stay in order, and ev.DeduplicationID() is the deduplication ID, so
 // a retried callback is not queued twice within SQS's five minutes.
 func (q *Queue) Send(ctx context.Context, ev *callback.Event) error {
-	body, err := json.Marshal(ev)
+	return send(ctx, q.client, q.url, q.fifo, ev, ev.JobID, ev.DeduplicationID(),
+		map[string]string{"job_id": ev.JobID, "status": ev.Status})
+}
+
+// send sends v as JSON with String attributes; on a FIFO queue, in group
+// with the deduplication ID dedup.
+func send(ctx context.Context, client SendMessageAPI, url string, fifo bool, v any, group, dedup string, attrs map[string]string) error {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
+		return fmt.Errorf("encode message: %w", err)
 	}
 	in := &sqs.SendMessageInput{
-		QueueUrl:    &q.url,
-		MessageBody: ptr(string(body)),
-		MessageAttributes: map[string]types.MessageAttributeValue{
-			"job_id": {DataType: ptr("String"), StringValue: &ev.JobID},
-			"status": {DataType: ptr("String"), StringValue: &ev.Status},
-		},
+		QueueUrl:          &url,
+		MessageBody:       ptr(string(body)),
+		MessageAttributes: make(map[string]types.MessageAttributeValue, len(attrs)),
 	}
-	if q.fifo {
-		in.MessageGroupId = &ev.JobID
-		in.MessageDeduplicationId = ptr(ev.DeduplicationID())
+	for k, v := range attrs {
+		in.MessageAttributes[k] = types.MessageAttributeValue{DataType: ptr("String"), StringValue: ptr(v)}
 	}
-	if _, err := q.client.SendMessage(ctx, in); err != nil {
-		return fmt.Errorf("queue %s: %w", q.url, err)
+	if fifo {
+		in.MessageGroupId, in.MessageDeduplicationId = &group, &dedup
+	}
+	if _, err := client.SendMessage(ctx, in); err != nil {
+		return fmt.Errorf("queue %s: %w", url, err)
 	}
 	return nil
 }
