@@ -62,6 +62,7 @@ func TestFastDecodeDeclines(t *testing.T) {
 		{"body in another case", base + `"Body":"` + body + `"}`},
 		{"escaped key", base + `"bod\u0079":"` + body + `"}`},
 		{"line break in base64", base + `"body":"aGVs` + "\n" + `bG8="}`},
+		{"padding before the end", base + `"body":"QQ==aGVsbG8="}`},
 		{"control character in text", `{"version":"2.0","requestContext":{"http":{"method":"POST"}},"body":"a` + "\x01" + `b"}`},
 		{"invalid UTF-8", `{"version":"2.0","requestContext":{"http":{"method":"POST"}},"body":"a` + "\xff" + `b"}`},
 		{"no body", `{"version":"2.0","requestContext":{"http":{"method":"POST"}}}`},

@@ -121,10 +121,11 @@ func newAssembler() (*Assembler, *strictStore, *announcements) {
 // same job.completed.
 func TestEveryOrder(t *testing.T) {
 	var first []byte
-	for _, order := range permutations([]int{0, 1, 2}) {
+	// The three callbacks, and the transcript's again, received later.
+	events := append(jobEvents(), event("success", 5*time.Second, "transcript.json-v2"))
+	for _, order := range permutations([]int{0, 1, 2, 3}) {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
 			a, store, ann := newAssembler()
-			events := jobEvents()
 			for _, i := range order {
 				var wg sync.WaitGroup
 				for range 2 {
@@ -149,8 +150,10 @@ func TestEveryOrder(t *testing.T) {
 				t.Fatal("no job.completed message")
 			}
 			for _, msg := range ann.msgs {
+				// Dated by what had arrived when it was sent: the transcript's
+				// retry may come before the transcript itself.
 				if msg.Type != "job.completed" || msg.DeduplicationID() != "r6sr3jlzjj:job.completed" || len(msg.Contents) != 4 ||
-					!msg.CompletedAt.Equal(t0.Add(3*time.Second)) {
+					!(msg.CompletedAt.Equal(t0.Add(3*time.Second)) || msg.CompletedAt.Equal(t0.Add(5*time.Second))) {
 					t.Errorf("got message %+v", msg)
 				}
 			}
@@ -158,7 +161,8 @@ func TestEveryOrder(t *testing.T) {
 	}
 	var m Manifest
 	json.Unmarshal(first, &m)
-	if m.State != StateCompleted || !m.Announced || len(m.Statuses) != 1 || !m.Statuses[0].ReceivedAt.Equal(t0.Add(time.Second)) {
+	if m.State != StateCompleted || !m.Announced || len(m.Statuses) != 1 || !m.Statuses[0].ReceivedAt.Equal(t0.Add(time.Second)) ||
+		!m.EndedAt.Equal(t0.Add(3*time.Second)) {
 		t.Errorf("got manifest %s", first)
 	}
 }
@@ -176,6 +180,7 @@ func TestApply(t *testing.T) {
 		{"trim_error", []*callback.Event{event("trim_error", time.Second)}, StateFailed},
 		{"unknown status changes no state", []*callback.Event{event("brand_new", time.Second)}, StatePending},
 		{"completed stays completed", append(jobEvents(), event("error", 9*time.Second)), StateCompleted},
+		{"two errors", []*callback.Event{event("error", 7*time.Second), event("error", 5*time.Second)}, StateFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,4 +248,30 @@ func permutations(s []int) [][]int {
 		}
 	}
 	return all
+}
+
+// TestEndedAtAnyOrder dates the end by the events, whatever order they are
+// applied in.
+func TestEndedAtAnyOrder(t *testing.T) {
+	for _, events := range [][]*callback.Event{
+		{event("error", 7*time.Second), event("error", 5*time.Second)},
+		{event("success", 5*time.Second, "transcript.json-v2"), event("success", time.Second, "transcript.srt"),
+			event("success", 2*time.Second, "jobinfo", "data"), event("success", 3*time.Second, "transcript.json-v2")},
+	} {
+		var want *time.Time
+		for _, order := range permutations([]int{0, 1, 2, 3}[:len(events)]) {
+			m := NewManifest("r6sr3jlzjj")
+			for _, i := range order {
+				m, _ = Apply(m, events[i], expected)
+			}
+			if m.EndedAt == nil {
+				t.Fatalf("order %v: not ended", order)
+			}
+			if want == nil {
+				want = m.EndedAt
+			} else if !m.EndedAt.Equal(*want) {
+				t.Errorf("order %v: ended at %s, want %s", order, m.EndedAt, want)
+			}
+		}
+	}
 }

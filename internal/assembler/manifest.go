@@ -81,7 +81,35 @@ func Apply(m *Manifest, ev *callback.Event, expected []string) (*Manifest, bool)
 	if next.State == StatePending {
 		next.decide(expected)
 	}
+	// The end is dated by the events, and an event received earlier may be
+	// applied later: date it again each time.
+	if at := next.endedAt(expected); at != nil {
+		next.EndedAt = at
+	}
 	return next, !next.equal(m)
+}
+
+// endedAt dates the end of a job that has ended: the earliest failing
+// status, or the arrival of the last expected content.
+func (m *Manifest) endedAt(expected []string) *time.Time {
+	switch m.State {
+	case StateFailed:
+		for _, s := range m.Statuses { // sorted by time
+			if failedStatuses[s.Status] {
+				at := s.ReceivedAt
+				return &at
+			}
+		}
+	case StateCompleted:
+		var last time.Time
+		for _, name := range expected {
+			if c := m.Contents[name]; c.FirstArrivedAt.After(last) {
+				last = c.FirstArrivedAt
+			}
+		}
+		return &last
+	}
+	return nil
 }
 
 func (m *Manifest) addStatus(status string, at time.Time) {
@@ -123,25 +151,19 @@ func compareStrings(a, b string) int {
 func (m *Manifest) decide(expected []string) {
 	for _, s := range m.Statuses {
 		if failedStatuses[s.Status] {
-			at := s.ReceivedAt
-			m.State, m.EndedAt = StateFailed, &at
+			m.State = StateFailed
 			return
 		}
 	}
 	if len(expected) == 0 {
 		return
 	}
-	var last time.Time
 	for _, name := range expected {
-		c, ok := m.Contents[name]
-		if !ok {
+		if _, ok := m.Contents[name]; !ok {
 			return
 		}
-		if c.FirstArrivedAt.After(last) {
-			last = c.FirstArrivedAt
-		}
 	}
-	m.State, m.EndedAt = StateCompleted, &last
+	m.State = StateCompleted
 }
 
 // Message is what the output queue gets when a job completes or fails.
@@ -168,9 +190,13 @@ func (m *Manifest) Message() *Message {
 	if m.State == StateFailed {
 		typ = "job.failed"
 	}
+	// What had arrived by the end: the same in every copy of the message,
+	// whatever arrives after.
 	contents := make(map[string]string, len(m.Contents))
 	for name, c := range m.Contents {
-		contents[name] = c.Key
+		if !c.FirstArrivedAt.After(*m.EndedAt) {
+			contents[name] = c.Key
+		}
 	}
 	return &Message{Version: 1, Type: typ, JobID: m.JobID, Contents: contents, CompletedAt: *m.EndedAt}
 }

@@ -15,10 +15,12 @@ import (
 )
 
 const (
-	// memoryLimit is how much of one attachment is held in memory; the rest
-	// goes to a temporary file. Behind API Gateway a whole callback is under
-	// 6 MB, so only server mode ever spills.
-	memoryLimit = 16 << 20
+	// memoryLimit is how much of one attachment is held in memory, and
+	// memoryBudget how much of all of a callback's; the rest streams to the
+	// store or waits in a temporary file. Behind API Gateway a whole
+	// callback is under 6 MB, so only server mode ever spills.
+	memoryLimit  = 16 << 20
+	memoryBudget = 48 << 20
 	// headLen is how much of an attachment is kept for classification when
 	// the rest of it is in a file.
 	headLen = 8 << 10
@@ -93,6 +95,7 @@ func readParts(body io.Reader, contentType string, spill spillFunc) (parts []*pa
 	if body == nil {
 		return nil, nil
 	}
+	budget := int64(memoryBudget)
 	// An empty body is a status-only callback, whatever its Content-Type.
 	var first [1]byte
 	n, err := io.ReadFull(body, first[:])
@@ -112,7 +115,7 @@ func readParts(body io.Reader, contentType string, spill spillFunc) (parts []*pa
 	// Content-Type does not parse.
 	if mediaType != "multipart/form-data" {
 		p := &part{index: 1, contentType: contentType}
-		if err := readPart(body, p, spill); err != nil {
+		if err := readPart(body, p, spill, &budget); err != nil {
 			return []*part{p}, err
 		}
 		return []*part{p}, nil
@@ -142,7 +145,7 @@ func readParts(body io.Reader, contentType string, spill spillFunc) (parts []*pa
 		}
 		p := &part{index: i, formName: mp.FormName(), fileName: mp.FileName(), contentType: mp.Header.Get("Content-Type")}
 		parts = append(parts, p)
-		if err := readPart(mp, p, spill); err != nil {
+		if err := readPart(mp, p, spill, &budget); err != nil {
 			return parts, err
 		}
 	}
@@ -167,9 +170,9 @@ func checkPartHeader(i int, mp *multipart.Part) error {
 }
 
 // readPart reads one attachment into p, hashing it as the bytes flow.
-func readPart(r io.Reader, p *part, spill spillFunc) error {
+func readPart(r io.Reader, p *part, spill spillFunc, budget *int64) error {
 	src := &sourceReader{r: r}
-	w := &spoolWriter{spill: func(head []byte) (io.Writer, error) {
+	w := &spoolWriter{budget: budget, spill: func(head []byte) (io.Writer, error) {
 		p.head, p.large = head, true
 		return spill(p)
 	}}

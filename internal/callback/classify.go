@@ -66,7 +66,7 @@ func classify(p *part) string {
 	plain := mediaType == "" || mediaType == "text/plain"
 	octets := mediaType == "application/octet-stream"
 	switch {
-	case p.size == 0:
+	case p.size == 0 && !p.large: // a streamed part has no size yet
 		// Nothing to tell it by; kept, but never taken for a transcript.
 		return ContentOther
 	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):

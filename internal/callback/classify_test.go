@@ -20,7 +20,8 @@ func fixture(t testing.TB, name string) []byte {
 func newPart(t testing.TB, formName, fileName, contentType string, b []byte) *part {
 	t.Helper()
 	p := &part{index: 1, formName: formName, fileName: fileName, contentType: contentType}
-	if err := readPart(bytes.NewReader(b), p, spillToFile(t.TempDir())); err != nil {
+	budget := int64(memoryBudget)
+	if err := readPart(bytes.NewReader(b), p, spillToFile(t.TempDir()), &budget); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.close)

@@ -759,3 +759,22 @@ func TestHandleLargeAttachmentPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestLargePartClassified checks that a large part is classified by its
+// head and type alike whether it streams or waits in a file.
+func TestLargePartClassified(t *testing.T) {
+	media := bytes.Repeat([]byte{0, 1, 2, 250}, 5<<20)
+	body, ct := multipartBody(t, formPart{"media", "", "video/mp4", media})
+	for _, streaming := range []bool{true, false} {
+		h := newHarness(t)
+		if !streaming {
+			h.svc.Store = putOnly{h.store}
+		}
+		if resp := h.svc.Handle(context.Background(), request(query, ct, body)); resp.StatusCode != 200 {
+			t.Fatalf("streaming %v: got %d %s", streaming, resp.StatusCode, resp.Body)
+		}
+		if _, ok := h.store.Objects()["r6sr3jlzjj/data/media.mp4"]; !ok {
+			t.Errorf("streaming %v: got %v, want r6sr3jlzjj/data/media.mp4", streaming, keys(h.store.Objects()))
+		}
+	}
+}

@@ -84,14 +84,16 @@ func (c *chunks) head(n int) []byte {
 // hands them, and the rest, to the writer that spill returns: a temporary
 // file, or an upload that streams them to the store.
 type spoolWriter struct {
-	spill func(head []byte) (io.Writer, error)
-	mem   chunks
-	out   io.Writer
-	head  []byte
+	spill  func(head []byte) (io.Writer, error)
+	budget *int64 // what the callback may still hold in memory
+	mem    chunks
+	out    io.Writer
+	head   []byte
 }
 
 func (w *spoolWriter) Write(b []byte) (int, error) {
-	if w.out == nil && w.mem.size+int64(len(b)) <= memoryLimit {
+	if w.out == nil && w.mem.size+int64(len(b)) <= memoryLimit && int64(len(b)) <= *w.budget {
+		*w.budget -= int64(len(b))
 		return w.mem.Write(b)
 	}
 	if w.out == nil {
@@ -107,6 +109,7 @@ func (w *spoolWriter) Write(b []byte) (int, error) {
 				return 0, err
 			}
 		}
+		*w.budget += w.mem.size
 		w.mem = chunks{} // let the blocks go: memory stays bounded
 	}
 	return w.out.Write(b)

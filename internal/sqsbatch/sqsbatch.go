@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,14 +26,15 @@ type Handler struct {
 // ErrPoison marks a message that is no callback event this code knows.
 var ErrPoison = errors.New("not a version 1 callback event")
 
-// Handle processes a batch. On a FIFO queue it stops at the first failure and
-// reports the rest of the batch as failed too, as Lambda requires to keep the
-// order of each message group.
+// Handle processes a batch. On a FIFO queue a failure also fails the rest of
+// its message group in the batch, unprocessed, so that the group's order
+// holds; other groups go on.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	stopped := false
+	failedGroups := map[string]bool{}
 	for _, rec := range batch.Records {
-		if stopped {
+		group := rec.Attributes["MessageGroupId"]
+		if group != "" && failedGroups[group] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			continue
 		}
@@ -45,7 +45,9 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 		if err != nil {
 			h.Logger.Error("event failed", "message_id", rec.MessageId, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			stopped = strings.HasSuffix(rec.EventSourceARN, ".fifo")
+			if group != "" {
+				failedGroups[group] = true
+			}
 		}
 	}
 	return resp, nil

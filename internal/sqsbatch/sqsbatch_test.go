@@ -63,13 +63,13 @@ func TestBatchFailures(t *testing.T) {
 	good := eventBody("a", "success", time.Second, "jobinfo")
 	tests := []struct {
 		name   string
-		source string
+		groups []string // MessageGroupId of each record, for a FIFO source
 		bodies []string
 		want   []string // message IDs reported as failed
 	}{
-		{"all good", "arn:aws:sqs:eu-west-1:1:q", []string{good, good}, nil},
-		{"poison alone is reported", "arn:aws:sqs:eu-west-1:1:q", []string{good, "not json", good, `{"version":2,"job_id":"a","status":"success"}`, good}, []string{"m1", "m3"}},
-		{"fifo stops at the first failure", "arn:aws:sqs:eu-west-1:1:q.fifo", []string{good, "not json", good, good}, []string{"m1", "m2", "m3"}},
+		{"all good", nil, []string{good, good}, nil},
+		{"poison alone is reported", nil, []string{good, "not json", good, `{"version":2,"job_id":"a","status":"success"}`, good}, []string{"m1", "m3"}},
+		{"fifo fails the rest of the group", []string{"g1", "g1", "g2", "g1", "g2"}, []string{good, "not json", good, good, good}, []string{"m1", "m3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +77,11 @@ func TestBatchFailures(t *testing.T) {
 				Expected: []string{"jobinfo"}, Logger: discard}, Logger: discard}
 			var batch events.SQSEvent
 			for i, b := range tt.bodies {
-				batch.Records = append(batch.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: b, EventSourceARN: tt.source})
+				rec := events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: b}
+				if tt.groups != nil {
+					rec.Attributes = map[string]string{"MessageGroupId": tt.groups[i]}
+				}
+				batch.Records = append(batch.Records, rec)
 			}
 			resp, err := h.Handle(context.Background(), batch)
 			if err != nil {
