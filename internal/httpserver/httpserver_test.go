@@ -184,11 +184,11 @@ func TestHandlerForwardedFor(t *testing.T) {
 // keeps moving: the first is cut off, the second stored.
 func TestHandlerBodyIdle(t *testing.T) {
 	svc, store, _ := newService(t)
-	srv := httptest.NewServer(&Handler{Service: svc, BodyIdleTimeout: 300 * time.Millisecond})
+	srv := httptest.NewServer(&Handler{Service: svc, BodyIdleTimeout: 500 * time.Millisecond})
 	defer srv.Close()
 	addr := srv.Listener.Addr().String()
 
-	// send declares 100 bytes and sends chunks of 20, gap apart.
+	// send declares 100 bytes and sends chunks of 10, gap apart.
 	send := func(job string, chunks int, gap time.Duration) string {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -197,20 +197,20 @@ func TestHandlerBodyIdle(t *testing.T) {
 		defer conn.Close()
 		fmt.Fprintf(conn, "POST /?id=%s&status=success HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", job)
 		for range chunks {
-			conn.Write(bytes.Repeat([]byte("a"), 20))
+			conn.Write(bytes.Repeat([]byte("a"), 10))
 			time.Sleep(gap)
 		}
 		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 		status, _ := bufio.NewReader(conn).ReadString('\n')
 		return status
 	}
-	// 20 of 100 bytes, then silence: cut off.
+	// 10 of 100 bytes, then silence: cut off.
 	if got := send("stalled", 1, 0); !strings.Contains(got, " 400 ") {
 		t.Errorf("stalled body: got %q, want 400", got)
 	}
-	// 100 bytes in 5 chunks, 150 ms apart, 750 ms in all: longer than the
-	// idle timeout, but never idle that long.
-	if got := send("slow", 5, 150*time.Millisecond); !strings.Contains(got, " 200 ") {
+	// 100 bytes in 10 chunks, 80 ms apart, 800 ms in all: longer than the
+	// idle timeout, but never idle for even a third of it.
+	if got := send("slow", 10, 80*time.Millisecond); !strings.Contains(got, " 200 ") {
 		t.Errorf("slow body: got %q, want 200", got)
 	}
 	if objects := store.Objects(); len(objects) != 1 || objects["slow/transcript.txt"].Size != 100 {
