@@ -51,6 +51,7 @@ func start(t *testing.T, env ...string) *server {
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "AUTH_HEADERS="+authLine, "LOCAL_DIR="+dir, "LISTEN_ADDR=127.0.0.1:0", "KEY_PREFIX=", "BUCKET_NAME=", "QUEUE_URL=", "AWS_LAMBDA_RUNTIME_API=")
 	cmd.Env = append(cmd.Env, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +88,7 @@ func startEmulator(t *testing.T, env ...string) *emulator {
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=25", "LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = &e.out, &e.out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

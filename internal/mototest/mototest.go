@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,9 @@ func Start() (*Server, error) {
 		}
 		s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
 		s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+		// Ends with the test process even when that dies without cleaning
+		// up (a panic, a time-out): no server is left running.
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := s.cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start moto: %w", err)
 		}
