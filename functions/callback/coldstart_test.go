@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,9 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"smcallbacks/internal/callback/callbacktest"
 	"smcallbacks/internal/mototest"
@@ -96,7 +91,7 @@ func measureColdStarts(b *testing.B) *coldStartResult {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=25", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LOG_LEVEL=info"}, moto.Env()...)
 	env = append(env,
 		"BUCKET_NAME="+moto.Bucket(b), "QUEUE_URL="+moto.Queue(b, false),
-		"AUTH_SECRET_ID="+coldStartSecret(b, moto, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`))
+		"AUTH_SECRET_ID="+moto.Secret(b, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`))
 	for range runs {
 		r.ours = append(r.ours, coldStart(b, rie, ours, env, payload))
 		r.hello = append(r.hello, coldStart(b, rie, hello, env, payload))
@@ -126,18 +121,6 @@ func fileSize(tb testing.TB, path string) int64 {
 	return fi.Size()
 }
 
-// coldStartSecret creates the auth secret under a name of its own, apart
-// from the end-to-end tests' secret in the same moto, and returns its ARN.
-func coldStartSecret(tb testing.TB, moto *mototest.Server, value string) string {
-	tb.Helper()
-	name := "coldstart-auth-" + strconv.Itoa(os.Getpid())
-	out, err := moto.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return *out.ARN
-}
-
 // initReport is the emulator's line at the end of an init; its duration is
 // the one Lambda reports. (The emulator's REPORT line has an Init Duration
 // too, but a meaningless one.)
@@ -148,7 +131,7 @@ var initReport = regexp.MustCompile(`\[INFO\] \(rapid\) INIT REPORT\(durationMs:
 // function's init, stops it, and returns the init duration in milliseconds.
 func coldStart(tb testing.TB, rie, boot string, env []string, payload []byte) float64 {
 	tb.Helper()
-	invokeAddr, runtimeAddr := freeAddrTB(tb), freeAddrTB(tb)
+	invokeAddr, runtimeAddr := freeAddr(tb), freeAddr(tb)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
 	cmd.Dir = filepath.Dir(boot)
 	cmd.Env = env
@@ -169,17 +152,9 @@ func coldStart(tb testing.TB, rie, boot string, env []string, payload []byte) fl
 
 	// The emulator starts the function lazily, on the first invoke: the
 	// wait for it to listen is not part of the init.
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", invokeAddr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 300 {
-			stop()
-			tb.Fatalf("the emulator did not listen on %s: %v\n%s", invokeAddr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitListening(invokeAddr); err != nil {
+		stop()
+		tb.Fatalf("%v\n%s", err, out.String())
 	}
 	resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(payload))
 	if err != nil {
@@ -208,17 +183,6 @@ func coldStart(tb testing.TB, rie, boot string, env []string, payload []byte) fl
 		tb.Fatalf("init duration %q: %v", m[1], err)
 	}
 	return ms
-}
-
-// freeAddrTB is freeAddr for benchmarks too.
-func freeAddrTB(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // median returns the middle value of xs, or the mean of the two middle ones.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -22,7 +23,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/callback/callbacktest"
@@ -99,14 +99,23 @@ func startEmulator(t *testing.T, env ...string) *emulator {
 			t.Logf("emulator output:\n%s", e.out.String())
 		}
 	})
+	if err := waitListening(invokeAddr); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// waitListening waits, six seconds at the most, until something listens on
+// addr.
+func waitListening(addr string) error {
 	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", invokeAddr)
+		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
-			return e
+			return nil
 		}
 		if i == 300 {
-			t.Fatalf("the emulator did not listen on %s: %v", invokeAddr, err)
+			return fmt.Errorf("nothing listens on %s: %v", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -126,11 +135,11 @@ func rieBinary(tb testing.TB) string {
 	return rie
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer ln.Close()
 	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
@@ -159,7 +168,7 @@ func (e *emulator) invoke(t *testing.T, payload []byte) (code int, body string) 
 
 func TestLambdaEndToEnd(t *testing.T) {
 	moto := mototest.Get(t)
-	secretARN := createSecret(t, moto, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`)
+	secretARN := moto.Secret(t, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`)
 	// Two set-ups: a standard queue with the token in AUTH_HEADERS, and a
 	// FIFO queue with the token in Secrets Manager, as deployed.
 	setups := []struct {
@@ -224,16 +233,6 @@ func TestLambdaEndToEnd(t *testing.T) {
 			})
 		}
 	}
-}
-
-func createSecret(t *testing.T, moto *mototest.Server, value string) string {
-	t.Helper()
-	name := "callback-auth-" + strconv.Itoa(os.Getpid())
-	out, err := moto.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *out.ARN
 }
 
 // checkObjects compares the bucket's objects with the event's expectations,

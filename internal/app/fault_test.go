@@ -213,7 +213,7 @@ func TestFaults(t *testing.T) {
 func TestOutOfOrder(t *testing.T) {
 	moto := mototest.Get(t)
 	names := []string{"transcript", "srt", "jobinfo+media"}
-	for i, order := range permutations(names) {
+	for i, order := range callbacktest.Permutations(names) {
 		concurrent, fifo := i%2 == 0, i%3 == 0
 		t.Run(fmt.Sprintf("%v concurrent=%v fifo=%v", order, concurrent, fifo), func(t *testing.T) {
 			proxy := moto.NewFaultProxy(t)
@@ -288,18 +288,4 @@ func TestOutOfOrder(t *testing.T) {
 			}
 		})
 	}
-}
-
-func permutations(s []string) [][]string {
-	if len(s) <= 1 {
-		return [][]string{append([]string(nil), s...)}
-	}
-	var all [][]string
-	for i := range s {
-		rest := append(append([]string(nil), s[:i]...), s[i+1:]...)
-		for _, p := range permutations(rest) {
-			all = append(all, append([]string{s[i]}, p...))
-		}
-	}
-	return all
 }

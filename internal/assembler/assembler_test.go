@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/callback/callbacktest"
 )
 
 // strictStore is a race-safe Store: a write succeeds only against the version
@@ -123,7 +124,7 @@ func TestEveryOrder(t *testing.T) {
 	var first []byte
 	// The three callbacks, and the transcript's again, received later.
 	events := append(jobEvents(), event("success", 5*time.Second, "transcript.json-v2"))
-	for _, order := range permutations([]int{0, 1, 2, 3}) {
+	for _, order := range callbacktest.Permutations([]int{0, 1, 2, 3}) {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
 			a, store, ann := newAssembler()
 			for _, i := range order {
@@ -236,20 +237,6 @@ func TestAnnounceRetried(t *testing.T) {
 	}
 }
 
-func permutations(s []int) [][]int {
-	if len(s) <= 1 {
-		return [][]int{append([]int(nil), s...)}
-	}
-	var all [][]int
-	for i := range s {
-		rest := append(append([]int(nil), s[:i]...), s[i+1:]...)
-		for _, p := range permutations(rest) {
-			all = append(all, append([]int{s[i]}, p...))
-		}
-	}
-	return all
-}
-
 // TestEndedAtAnyOrder dates the end by the events, whatever order they are
 // applied in.
 func TestEndedAtAnyOrder(t *testing.T) {
@@ -259,7 +246,7 @@ func TestEndedAtAnyOrder(t *testing.T) {
 			event("success", 2*time.Second, "jobinfo", "data"), event("success", 3*time.Second, "transcript.json-v2")},
 	} {
 		var want *time.Time
-		for _, order := range permutations([]int{0, 1, 2, 3}[:len(events)]) {
+		for _, order := range callbacktest.Permutations([]int{0, 1, 2, 3}[:len(events)]) {
 			m := NewManifest("r6sr3jlzjj")
 			for _, i := range order {
 				m, _ = Apply(m, events[i], expected)

@@ -21,16 +21,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
 
-func createSecret(t *testing.T, moto *mototest.Server, value string) string {
-	t.Helper()
-	name := "auth-" + strings.ReplaceAll(t.Name(), "/", "-")
-	out, err := moto.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *out.ARN
-}
-
 func refresher(src auth.SecretSource) (*auth.SecretRefresher, *auth.Checker) {
 	checker := &auth.Checker{}
 	return &auth.SecretRefresher{Checker: checker, Source: src, Interval: time.Minute,
@@ -48,7 +38,7 @@ func TestSecretFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			arn := createSecret(t, moto, tt.value)
+			arn := moto.Secret(t, tt.value)
 			r, checker := refresher(New(moto.SecretsManager(), arn))
 			if err := r.Refresh(context.Background()); err != nil {
 				t.Fatal(err)
@@ -68,7 +58,7 @@ func TestSecretFormats(t *testing.T) {
 func TestSecretRotation(t *testing.T) {
 	moto := mototest.Get(t)
 	client := moto.SecretsManager()
-	arn := createSecret(t, moto, `{"header":"Authorization","scheme":"Bearer","token":"one"}`)
+	arn := moto.Secret(t, `{"header":"Authorization","scheme":"Bearer","token":"one"}`)
 	r, checker := refresher(New(client, arn))
 	if err := r.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

@@ -223,6 +223,18 @@ func (s *Server) Queue(t testing.TB, fifo bool) string {
 	return *out.QueueUrl
 }
 
+// Secret creates a secret with value under a name unique to the test and
+// returns its ARN.
+func (s *Server) Secret(t testing.TB, value string) string {
+	t.Helper()
+	name := uniqueName()
+	out, err := s.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
+	if err != nil {
+		t.Fatalf("create secret: %v", err)
+	}
+	return *out.ARN
+}
+
 // Messages receives every message now in the queue, with all their
 // attributes.
 func (s *Server) Messages(t testing.TB, queueURL string) []types.Message {

@@ -158,3 +158,18 @@ func (u *upload) Abort(context.Context) error {
 	u.store.aborted++
 	return nil
 }
+
+// Permutations returns every order of s.
+func Permutations[T any](s []T) [][]T {
+	if len(s) <= 1 {
+		return [][]T{append([]T(nil), s...)}
+	}
+	var all [][]T
+	for i := range s {
+		rest := append(append([]T(nil), s[:i]...), s[i+1:]...)
+		for _, p := range Permutations(rest) {
+			all = append(all, append([]T{s[i]}, p...))
+		}
+	}
+	return all
+}
