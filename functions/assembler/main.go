@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"smcallbacks/internal/app"
+	"smcallbacks/internal/app/assemblerapp"
 	"smcallbacks/internal/config"
 )
 
@@ -24,7 +24,7 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := app.RunAssembler(ctx, cfg, logger); err != nil {
+	if err := assemblerapp.Run(ctx, cfg, logger); err != nil {
 		logger.Error("assembler stopped", "error", err.Error())
 		os.Exit(1)
 	}

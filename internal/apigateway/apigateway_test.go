@@ -18,13 +18,13 @@ import (
 func newHandler(t *testing.T) (*Handler, *callbacktest.Store, *callbacktest.Queue) {
 	t.Helper()
 	store, queue := &callbacktest.Store{}, &callbacktest.Queue{}
-	svc := &callback.Service{
+	svc := callbacktest.NewService(t, callback.Config{
 		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: "Bearer test-token-0123456789"}}),
 		Store:    store,
 		Queue:    queue,
 		SpoolDir: t.TempDir(),
 		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}
+	})
 	return &Handler{Service: svc}, store, queue
 }
 

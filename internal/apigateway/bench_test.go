@@ -253,12 +253,12 @@ func reference(name string, fn func()) float64 {
 }
 
 func BenchmarkEvent(b *testing.B) {
-	h := &Handler{Service: &callback.Service{
+	h := &Handler{Service: callbacktest.NewService(b, callback.Config{
 		Auth:   auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: "Bearer test-token-0123456789"}}),
 		Store:  discardStore{},
 		Queue:  discardQueue{},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}}
+	})}
 	for _, c := range benchCases(b) {
 		b.Run(c.name, func(b *testing.B) {
 			// Check once that the handler stores the callback.

@@ -37,10 +37,7 @@ func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // NewService builds the callback service and its dependencies, once per
 // process.
 func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*callback.Service, error) {
-	svc := &callback.Service{KeyPrefix: cfg.KeyPrefix, Logger: logger}
-	if !cfg.AllowedSources.Empty() {
-		svc.Sources = cfg.AllowedSources
-	}
+	svc := callback.Config{Sources: cfg.AllowedSources, KeyPrefix: cfg.KeyPrefix, Logger: logger}
 	var awsCfg *aws.Config
 	if !cfg.Local() || cfg.AuthSecretID != "" {
 		c, err := awsconfig.LoadDefaultConfig(ctx)
@@ -59,10 +56,13 @@ func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*
 		svc.Auth = auth.NewChecker(cfg.AuthHeaders)
 	}
 	if cfg.Local() {
-		return svc, useLocal(svc, cfg, logger)
+		if err := useLocal(&svc, cfg, logger); err != nil {
+			return nil, err
+		}
+	} else {
+		useAWS(*awsCfg, &svc, cfg, logger)
 	}
-	useAWS(*awsCfg, svc, cfg, logger)
-	return svc, nil
+	return callback.New(svc)
 }
 
 // secretReadTimeout bounds the first read of the auth secret at start.
@@ -90,7 +90,7 @@ func useSecret(ctx context.Context, awsCfg aws.Config, cfg *config.Config, logge
 	return checker
 }
 
-func useLocal(svc *callback.Service, cfg *config.Config, logger *slog.Logger) error {
+func useLocal(svc *callback.Config, cfg *config.Config, logger *slog.Logger) error {
 	store, err := local.NewStore(filepath.Join(cfg.LocalDir, "objects"))
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func useLocal(svc *callback.Service, cfg *config.Config, logger *slog.Logger) er
 // useAWS builds the S3 and SQS clients, once per process, from the SDK's own
 // settings: AWS_REGION, credentials, and AWS_ENDPOINT_URL_S3 and
 // AWS_ENDPOINT_URL_SQS for other endpoints.
-func useAWS(awsCfg aws.Config, svc *callback.Service, cfg *config.Config, logger *slog.Logger) {
+func useAWS(awsCfg aws.Config, svc *callback.Config, cfg *config.Config, logger *slog.Logger) {
 	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		// A custom endpoint (an S3-compatible server, a local test server)
 		// rarely resolves virtual-hosted bucket names.

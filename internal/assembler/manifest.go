@@ -22,9 +22,6 @@ const (
 	StateFailed    = "failed"
 )
 
-// failedStatuses are the callback statuses that end a job as failed.
-var failedStatuses = map[string]bool{"error": true, "fetch_error": true, "trim_error": true}
-
 // Manifest is what is known of one job.
 type Manifest struct {
 	Version  int                `json:"version"`
@@ -95,7 +92,7 @@ func (m *Manifest) endedAt(expected []string) *time.Time {
 	switch m.State {
 	case StateFailed:
 		for _, s := range m.Statuses { // sorted by time
-			if failedStatuses[s.Status] {
+			if callback.IsFailure(s.Status) {
 				at := s.ReceivedAt
 				return &at
 			}
@@ -150,7 +147,7 @@ func compareStrings(a, b string) int {
 // nothing.
 func (m *Manifest) decide(expected []string) {
 	for _, s := range m.Statuses {
-		if failedStatuses[s.Status] {
+		if callback.IsFailure(s.Status) {
 			m.State = StateFailed
 			return
 		}

@@ -101,8 +101,8 @@ func TestSecretNeverRead(t *testing.T) {
 	if err := r.Refresh(context.Background()); err == nil {
 		t.Fatal("got nil, want an error")
 	}
-	svc := &callback.Service{Auth: checker, Store: &callbacktest.Store{}, Queue: &callbacktest.Queue{},
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	svc := callbacktest.NewService(t, callback.Config{Auth: checker, Store: &callbacktest.Store{}, Queue: &callbacktest.Queue{},
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	resp := svc.Handle(context.Background(), &callback.Request{
 		Method: http.MethodPost, RawQuery: "id=a&status=success", Header: bearer("anything"),
 	})

@@ -40,7 +40,23 @@ type Request struct {
 	SourceIP string
 	// RequestID identifies this request in logs, events and the response.
 	RequestID string
+	// Origin is what the Event says produced it: "" for a callback, or
+	// OriginReconciler for a door that fetched the contents itself.
+	Origin string
 }
+
+// Origins of an Event besides a callback, which leaves Origin empty.
+const (
+	// OriginCallback may be set by a callback's door; events of callbacks
+	// may also leave Origin empty.
+	OriginCallback = "callback"
+	// OriginReconciler marks contents fetched from the Jobs API, or an
+	// event re-sent for stored contents that were never announced.
+	OriginReconciler = "reconciler"
+	// OriginReplay marks an event re-sent on an operator's request for
+	// contents already stored and announced.
+	OriginReplay = "replay"
+)
 
 // Response is the answer a front door sends back.
 type Response struct {
@@ -52,13 +68,16 @@ type Response struct {
 // Event is the message queued once per stored callback. Its JSON form is the
 // same for every queue.
 type Event struct {
-	Version     int          `json:"version"`
-	JobID       string       `json:"job_id"`
-	Status      string       `json:"status"`
-	ReceivedAt  time.Time    `json:"received_at"`
-	RequestID   string       `json:"request_id"`
-	SourceIP    string       `json:"source_ip"`
-	UserAgent   string       `json:"user_agent"`
+	Version    int       `json:"version"`
+	JobID      string    `json:"job_id"`
+	Status     string    `json:"status"`
+	ReceivedAt time.Time `json:"received_at"`
+	RequestID  string    `json:"request_id"`
+	SourceIP   string    `json:"source_ip"`
+	UserAgent  string    `json:"user_agent"`
+	// Origin says what produced the event: empty or OriginCallback for a
+	// callback, OriginReconciler, or OriginReplay.
+	Origin      string       `json:"origin,omitempty"`
 	Attachments []Attachment `json:"attachments"`
 }
 
@@ -133,7 +152,7 @@ type Authenticator interface {
 
 // SourcePolicy decides which addresses may send callbacks.
 type SourcePolicy interface {
-	Contains(ip string) bool
+	Allows(ip string) bool
 }
 
 // ErrUnauthorized is returned by an Authenticator for a request without the

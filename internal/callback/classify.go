@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -18,23 +19,40 @@ const (
 	ContentSRT        = "transcript.srt"
 	ContentJobInfo    = "jobinfo"
 	ContentData       = "data"
-	ContentOther      = "other"
+	ContentText       = "text"
+	// Alignment jobs' contents.
+	ContentAlignment          = "alignment"
+	ContentAlignmentPerLine   = "alignment.one_per_line"
+	ContentAlignmentStartsEnd = "alignment.word_start_and_end"
+	ContentOther              = "other"
 )
 
-// contentNames are the names an attachment may carry as its form name or
-// filename, mapped to the content they stand for.
-var contentNames = map[string]string{
-	"transcript":                   ContentTranscript, // json-v2 under its short name
-	"transcript.json-v2":           ContentTranscript,
-	"transcript.txt":               ContentTxt,
-	"transcript.srt":               ContentSRT,
-	"jobinfo":                      ContentJobInfo,
-	"data":                         ContentData,
-	"text":                         "text",
-	"alignment":                    "alignment",
-	"alignment.one_per_line":       "alignment.one_per_line",
-	"alignment.word_start_and_end": "alignment.word_start_and_end",
+// contents is every content an Attachment may name, in a stable order.
+var contents = []string{
+	ContentTranscript, ContentTxt, ContentSRT, ContentJobInfo, ContentData, ContentText,
+	ContentAlignment, ContentAlignmentPerLine, ContentAlignmentStartsEnd, ContentOther,
 }
+
+// Contents returns every content name an Attachment may carry: the one list
+// that configuration (such as the contents that complete a job) is checked
+// against.
+func Contents() []string { return slices.Clone(contents) }
+
+// IsContent reports whether name is a content an Attachment may carry.
+func IsContent(name string) bool { return slices.Contains(contents, name) }
+
+// contentNames are the names an attachment may carry as its form name or
+// filename, mapped to the content they stand for: every content but
+// ContentOther under its own name, and json-v2 also under "transcript".
+var contentNames = func() map[string]string {
+	m := map[string]string{"transcript": ContentTranscript}
+	for _, c := range contents {
+		if c != ContentOther {
+			m[c] = c
+		}
+	}
+	return m
+}()
 
 // srtCue matches an SRT cue timing line such as "00:00:00,640 --> 00:00:03,080".
 var srtCue = regexp.MustCompile(`\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}`)

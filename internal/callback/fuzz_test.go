@@ -25,14 +25,14 @@ import (
 
 func fuzzService(t testing.TB, dir string) (*callback.Service, *callbacktest.Store, *callbacktest.Queue) {
 	store, queue := &callbacktest.Store{}, &callbacktest.Queue{}
-	return &callback.Service{
+	return callbacktest.NewService(t, callback.Config{
 		Auth:      auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: token}}),
 		Store:     store,
 		Queue:     queue,
 		KeyPrefix: "p/",
 		SpoolDir:  dir,
 		Logger:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}, store, queue
+	}), store, queue
 }
 
 // checkKeys fails unless every stored key is a safe key below the job's

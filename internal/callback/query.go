@@ -12,14 +12,26 @@ var (
 	statusPattern = regexp.MustCompile(`^[a-z_]{1,32}$`)
 )
 
-// knownStatuses are the values Speechmatics documents for the status parameter.
-// Others that match statusPattern are accepted and logged, so that a status
-// added by the sender is not lost.
+// The values Speechmatics documents for the status parameter. Others that
+// match statusPattern are accepted and logged, so that a status added by the
+// sender is not lost.
+const (
+	StatusSuccess = "success"
+	// StatusError, StatusFetchError (the media could not be fetched) and
+	// StatusTrimError (the audio could not be prepared) end a job without a
+	// transcript.
+	StatusError      = "error"
+	StatusFetchError = "fetch_error"
+	StatusTrimError  = "trim_error"
+)
+
 var knownStatuses = map[string]bool{
-	"success":     true,
-	"error":       true,
-	"fetch_error": true,
-	"trim_error":  true,
+	StatusSuccess: true, StatusError: true, StatusFetchError: true, StatusTrimError: true,
+}
+
+// IsFailure reports whether a callback's status says that its job failed.
+func IsFailure(status string) bool {
+	return status == StatusError || status == StatusFetchError || status == StatusTrimError
 }
 
 // parseQuery returns the job ID and status of a callback's query string.

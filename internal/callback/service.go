@@ -19,14 +19,14 @@ import (
 // once.
 const maxParallelPuts = 8
 
-// Service handles callbacks. Set its fields once at start; it is safe for
-// concurrent use.
-type Service struct {
+// Config is what a Service is built from: three dependencies, which New
+// requires, and options.
+type Config struct {
+	Auth  Authenticator
+	Store ObjectStore
+	Queue EventQueue
 	// Sources, when set, are the only addresses accepted; nil accepts any.
 	Sources SourcePolicy
-	Auth    Authenticator
-	Store   ObjectStore
-	Queue   EventQueue
 	// Bucket is recorded in each Attachment; empty for a store without
 	// buckets.
 	Bucket string
@@ -40,19 +40,48 @@ type Service struct {
 	Now func() time.Time
 }
 
+// Service handles callbacks. It is safe for concurrent use.
+type Service struct {
+	c Config
+}
+
+// New returns a Service, or an error naming each missing dependency.
+func New(c Config) (*Service, error) {
+	var missing []string
+	if c.Auth == nil {
+		missing = append(missing, "an Authenticator")
+	}
+	if c.Store == nil {
+		missing = append(missing, "an ObjectStore")
+	}
+	if c.Queue == nil {
+		missing = append(missing, "an EventQueue")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("callback service: missing %s", strings.Join(missing, ", "))
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Service{c: c}, nil
+}
+
+// KeyPrefix is the prefix every key of this Service starts with.
+func (s *Service) KeyPrefix() string { return s.c.KeyPrefix }
+
 // Handle checks, stores and queues one callback and returns the answer
 // for the sender. Every failure is an answer, never a panic: a non-2xx answer
 // makes the sender retry, and nothing is queued unless every attachment of the
 // callback is stored.
 func (s *Service) Handle(ctx context.Context, req *Request) (resp *Response) {
 	start := time.Now()
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
 	ev := &Event{
 		Version:     EventVersion,
-		ReceivedAt:  now().UTC(),
+		ReceivedAt:  s.c.Now().UTC(),
+		Origin:      req.Origin,
 		RequestID:   req.RequestID,
 		SourceIP:    req.SourceIP,
 		UserAgent:   req.Header.Get("User-Agent"),
@@ -72,10 +101,10 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if req.Method != http.MethodPost && req.Method != http.MethodPut {
 		return &Error{Code: http.StatusMethodNotAllowed, Message: "method not allowed: use POST or PUT"}
 	}
-	if s.Sources != nil && !s.Sources.Contains(req.SourceIP) {
+	if s.c.Sources != nil && !s.c.Sources.Allows(req.SourceIP) {
 		return &Error{Code: http.StatusForbidden, Message: "forbidden: this address may not send callbacks"}
 	}
-	if err := s.Auth.Authenticate(req.Header); err != nil {
+	if err := s.c.Auth.Authenticate(req.Header); err != nil {
 		// Only for the log line: which job's callbacks are being refused.
 		ev.JobID, ev.Status, _ = parseQuery(req.RawQuery)
 		return err
@@ -84,7 +113,7 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if ev.JobID, ev.Status, err = parseQuery(req.RawQuery); err != nil {
 		return err
 	}
-	w := &walk{s: s, ctx: ctx, ev: ev, prefix: s.KeyPrefix + ev.JobID + "/", taken: map[string][32]byte{}}
+	w := &walk{s: s, ctx: ctx, ev: ev, prefix: s.c.KeyPrefix + ev.JobID + "/", taken: map[string][32]byte{}}
 	defer w.abortUnfinished()
 	parts, err := readParts(req.Body, req.Header.Get("Content-Type"), w.spill)
 	if err != nil {
@@ -95,7 +124,7 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if err := s.store(ctx, w.writes(parts)); err != nil {
 		return err
 	}
-	if err := s.Queue.Send(ctx, ev); err != nil {
+	if err := s.c.Queue.Send(ctx, ev); err != nil {
 		return unavailable("could not queue the callback event, retry later", fmt.Errorf("send event: %w", err))
 	}
 	return nil
@@ -117,9 +146,9 @@ type walk struct {
 // else a temporary file. A streamed part is classified by its head and gets
 // its key now, before its bytes are all read.
 func (w *walk) spill(p *part) (io.Writer, error) {
-	st, ok := w.s.Store.(StreamingStore)
+	st, ok := w.s.c.Store.(StreamingStore)
 	if !ok {
-		return spillToFile(w.s.SpoolDir)(p)
+		return spillToFile(w.s.c.SpoolDir)(p)
 	}
 	p.content = classify(p)
 	p.key = w.prefix + relativeKey(p.content, p)
@@ -204,10 +233,10 @@ func (w *walk) writes(parts []*part) []write {
 				Key: key, ContentType: contentTypeOf(content, p.contentType), Size: p.size, SHA256: p.sum,
 				JobID: ev.JobID, Status: ev.Status, Content: content, Body: p.body(),
 			}
-			writes = append(writes, write{key, func(ctx context.Context) error { return w.s.Store.Put(ctx, obj) }})
+			writes = append(writes, write{key, func(ctx context.Context) error { return w.s.c.Store.Put(ctx, obj) }})
 		}
 		ev.Attachments = append(ev.Attachments, Attachment{
-			Content: content, Bucket: w.s.Bucket, Key: key, ContentType: contentTypeOf(content, p.contentType),
+			Content: content, Bucket: w.s.c.Bucket, Key: key, ContentType: contentTypeOf(content, p.contentType),
 			Size: p.size, SHA256: fmt.Sprintf("%x", p.sum),
 		})
 	}
@@ -320,12 +349,7 @@ type logAttachment struct {
 	Size    int64  `json:"size"`
 }
 
-func (s *Service) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.Default()
-	}
-	return s.Logger
-}
+func (s *Service) logger() *slog.Logger { return s.c.Logger }
 
 func (s *Service) log(ev *Event, start time.Time, code int, err error) {
 	logger := s.logger()

@@ -29,7 +29,7 @@ import (
 const token = "Bearer s3cr3t-t0ken"
 
 type harness struct {
-	svc   *callback.Service
+	cfg   callback.Config
 	store *callbacktest.Store
 	queue *callbacktest.Queue
 	logs  *bytes.Buffer
@@ -38,7 +38,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{store: &callbacktest.Store{}, queue: &callbacktest.Queue{}, logs: &bytes.Buffer{}}
-	h.svc = &callback.Service{
+	h.cfg = callback.Config{
 		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: token}}),
 		Store:    h.store,
 		Queue:    h.queue,
@@ -48,6 +48,12 @@ func newHarness(t *testing.T) *harness {
 		Now:      func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CET", 3600)) },
 	}
 	return h
+}
+
+// service builds the Service from the harness's Config as the test has
+// changed it.
+func (h *harness) service(t testing.TB) *callback.Service {
+	return callbacktest.NewService(t, h.cfg)
 }
 
 func fixture(t testing.TB, name string) []byte {
@@ -126,7 +132,7 @@ func TestHandleStoresEveryAttachment(t *testing.T) {
 		formPart{"jobinfo", "", "application/json", jobinfo},
 		formPart{"data", "meeting.wav", "audio/wav", wav},
 	)
-	resp := h.svc.Handle(context.Background(), request(query, ct, body))
+	resp := h.service(t).Handle(context.Background(), request(query, ct, body))
 
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
@@ -202,7 +208,7 @@ func TestHandleSingleBodies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			data := fixture(t, tt.file)
-			resp := h.svc.Handle(context.Background(), request(query, tt.contentType, data))
+			resp := h.service(t).Handle(context.Background(), request(query, tt.contentType, data))
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
 			}
@@ -240,7 +246,7 @@ func TestHandleStatusOnly(t *testing.T) {
 			h := newHarness(t)
 			req := request("id=r6sr3jlzjj&status=error", tt.contentType, nil)
 			req.Body = tt.body
-			resp := h.svc.Handle(context.Background(), req)
+			resp := h.service(t).Handle(context.Background(), req)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
 			}
@@ -287,7 +293,7 @@ func TestHandleSameKeyTwice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			body, ct := multipartBody(t, tt.parts...)
-			resp := h.svc.Handle(context.Background(), request(query, ct, body))
+			resp := h.service(t).Handle(context.Background(), request(query, ct, body))
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
 			}
@@ -307,8 +313,8 @@ func TestHandleSameKeyTwice(t *testing.T) {
 
 func TestHandleKeyPrefix(t *testing.T) {
 	h := newHarness(t)
-	h.svc.KeyPrefix = "transcripts/"
-	resp := h.svc.Handle(context.Background(), request(query, "application/json", fixture(t, "jobinfo.json")))
+	h.cfg.KeyPrefix = "transcripts/"
+	resp := h.service(t).Handle(context.Background(), request(query, "application/json", fixture(t, "jobinfo.json")))
 	if _, ok := h.store.Objects()["transcripts/r6sr3jlzjj/jobinfo.json"]; resp.StatusCode != 200 || !ok {
 		t.Errorf("got %d and objects %v, want 200 and transcripts/r6sr3jlzjj/jobinfo.json", resp.StatusCode, keys(h.store.Objects()))
 	}
@@ -331,18 +337,18 @@ func TestHandleFailures(t *testing.T) {
 			wantCode: 405, wantMessage: "method not allowed: use POST or PUT"},
 		{name: "PUT is a callback too", change: func(_ *harness, r *callback.Request) { r.Method = http.MethodPut },
 			wantCode: 200, wantObjects: 2},
-		{name: "address not allowed", change: func(h *harness, _ *callback.Request) { h.svc.Sources = allowOnly("40.74.41.91") },
+		{name: "address not allowed", change: func(h *harness, _ *callback.Request) { h.cfg.Sources = allowOnly("40.74.41.91") },
 			wantCode: 403, wantMessage: "forbidden: this address may not send callbacks"},
 		{name: "address not allowed comes before auth", change: func(h *harness, r *callback.Request) {
-			h.svc.Sources = allowOnly("40.74.41.91")
+			h.cfg.Sources = allowOnly("40.74.41.91")
 			r.Header.Del("Authorization")
 		}, wantCode: 403, wantMessage: "forbidden: this address may not send callbacks"},
 		{name: "address allowed", change: func(h *harness, r *callback.Request) {
-			h.svc.Sources = allowOnly("40.74.41.91")
+			h.cfg.Sources = allowOnly("40.74.41.91")
 			r.SourceIP = "40.74.41.91"
 		}, wantCode: 200, wantObjects: 2},
 		{name: "method comes before address", change: func(h *harness, r *callback.Request) {
-			h.svc.Sources = allowOnly("40.74.41.91")
+			h.cfg.Sources = allowOnly("40.74.41.91")
 			r.Method = http.MethodGet
 		}, wantCode: 405, wantMessage: "method not allowed: use POST or PUT"},
 		{name: "part headers too large", change: func(_ *harness, r *callback.Request) {
@@ -375,7 +381,7 @@ func TestHandleFailures(t *testing.T) {
 		}, wantCode: 401, wantMessage: "unauthorized"},
 		{name: "auth header twice", change: func(_ *harness, r *callback.Request) { r.Header.Add("Authorization", token) },
 			wantCode: 401, wantMessage: "unauthorized"},
-		{name: "no credentials loaded yet", change: func(h *harness, _ *callback.Request) { h.svc.Auth = &auth.Checker{} },
+		{name: "no credentials loaded yet", change: func(h *harness, _ *callback.Request) { h.cfg.Auth = &auth.Checker{} },
 			wantCode: 503, wantMessage: "authentication is not available yet, retry later"},
 		{name: "missing id", change: func(_ *harness, r *callback.Request) { r.RawQuery = "status=success" },
 			wantCode: 400, wantMessage: `missing query parameter "id"`},
@@ -426,7 +432,7 @@ func TestHandleFailures(t *testing.T) {
 			r.Body = &b
 			r.Header.Set("Content-Type", w.FormDataContentType())
 		}, wantCode: 400, wantMessage: "too many parts: at most 100"},
-		{name: "auth panics", change: func(h *harness, _ *callback.Request) { h.svc.Auth = panicAuth{} },
+		{name: "auth panics", change: func(h *harness, _ *callback.Request) { h.cfg.Auth = panicAuth{} },
 			wantCode: 500, wantMessage: "internal error"},
 	}
 	for _, tt := range tests {
@@ -441,7 +447,7 @@ func TestHandleFailures(t *testing.T) {
 				h.store.PutHook = func(ctx context.Context, _ *callback.Object) error { return ctx.Err() }
 				ctx = tt.ctx()
 			}
-			resp := h.svc.Handle(ctx, req)
+			resp := h.service(t).Handle(ctx, req)
 			if resp.StatusCode != tt.wantCode {
 				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
 			}
@@ -471,7 +477,7 @@ func TestHandleFailures(t *testing.T) {
 // allowOnly is a SourcePolicy of fixed addresses.
 type allowOnly string
 
-func (a allowOnly) Contains(ip string) bool { return ip == string(a) }
+func (a allowOnly) Allows(ip string) bool { return ip == string(a) }
 
 type errReader struct{}
 
@@ -489,7 +495,7 @@ func TestHandleUnauthorizedReadsNothing(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer wrong")
 	var reads atomic.Int32
 	req.Body = countingReader{&reads}
-	if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusUnauthorized {
+	if resp := h.service(t).Handle(context.Background(), req); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("got %d, want 401", resp.StatusCode)
 	}
 	if n := reads.Load(); n != 0 {
@@ -528,7 +534,7 @@ func TestHandleWritesInParallel(t *testing.T) {
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if resp := h.svc.Handle(ctx, request(query, ct, body)); resp.StatusCode != http.StatusOK {
+	if resp := h.service(t).Handle(ctx, request(query, ct, body)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
 	}
 }
@@ -542,13 +548,13 @@ func TestHandleLargeAttachment(t *testing.T) {
 		media[i] = byte(i * 7 % 251)
 	}
 	body, ct := multipartBody(t, formPart{"data", "big.mp4", "video/mp4", media})
-	if resp := h.svc.Handle(context.Background(), request(query, ct, body)); resp.StatusCode != http.StatusOK {
+	if resp := h.service(t).Handle(context.Background(), request(query, ct, body)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
 	}
 	if o := h.store.Objects()["r6sr3jlzjj/data/big.mp4"]; !bytes.Equal(o.Bytes, media) {
 		t.Errorf("got %d bytes stored, want the %d sent", len(o.Bytes), len(media))
 	}
-	if left, _ := os.ReadDir(h.svc.SpoolDir); len(left) != 0 {
+	if left, _ := os.ReadDir(h.cfg.SpoolDir); len(left) != 0 {
 		t.Errorf("got %d files left in the spool directory, want 0", len(left))
 	}
 }
@@ -580,7 +586,7 @@ func TestHandleLogLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.svc.Handle(context.Background(), tt.req())
+			h.service(t).Handle(context.Background(), tt.req())
 			lines := strings.Split(strings.TrimSpace(h.logs.String()), "\n")
 			if len(lines) != 1 {
 				t.Fatalf("got %d log lines, want 1:\n%s", len(lines), h.logs)
@@ -640,13 +646,13 @@ func TestHandlePanicKeepsServing(t *testing.T) {
 		return nil
 	}
 	body := fixture(t, "transcript-txt-example.txt")
-	if resp := h.svc.Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 500 || string(resp.Body) != `{"error":"internal error"}` {
+	if resp := h.service(t).Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 500 || string(resp.Body) != `{"error":"internal error"}` {
 		t.Fatalf("got %d %s, want 500 internal error", resp.StatusCode, resp.Body)
 	}
 	if !strings.Contains(h.logs.String(), "assignment to entry in nil map") || !strings.Contains(h.logs.String(), `"outcome":500`) {
 		t.Errorf("the log does not say what panicked: %s", h.logs)
 	}
-	if resp := h.svc.Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 200 {
+	if resp := h.service(t).Handle(context.Background(), request(query, "text/plain", body)); resp.StatusCode != 200 {
 		t.Errorf("next request: got %d %s, want 200", resp.StatusCode, resp.Body)
 	}
 }
@@ -660,14 +666,14 @@ func TestHostileNames(t *testing.T) {
 		"con", "name with spaces.wav", strings.Repeat("é", 300) + ".mp3",
 	}
 	h := newHarness(t)
-	h.svc.KeyPrefix = "p/"
+	h.cfg.KeyPrefix = "p/"
 	for i, name := range names {
 		body, ct := multipartBody(t,
 			formPart{name, name, "audio/wav", []byte("media " + name)},
 			formPart{name, "", "text/html", []byte("other " + name)},
 		)
 		req := request(fmt.Sprintf("id=job%d&status=success", i), ct, body)
-		if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusOK {
+		if resp := h.service(t).Handle(context.Background(), req); resp.StatusCode != http.StatusOK {
 			t.Fatalf("%q: got %d %s, want 200", name, resp.StatusCode, resp.Body)
 		}
 	}
@@ -692,7 +698,7 @@ func TestHostileNames(t *testing.T) {
 	}
 	for _, id := range []string{"..%2F..%2Fetc", "%2E%2E", "a%00b", "a%0Ab", "%E2%80%AEabc", "%EF%BC%8E%EF%BC%8E", "-rf", "a/b"} {
 		req := request("id="+id+"&status=success", "text/plain", []byte("x"))
-		if resp := h.svc.Handle(context.Background(), req); resp.StatusCode != http.StatusBadRequest {
+		if resp := h.service(t).Handle(context.Background(), req); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("id=%s: got %d, want 400", id, resp.StatusCode)
 		}
 	}
@@ -731,12 +737,12 @@ func TestHandleLargeAttachmentPaths(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			if !tt.streaming {
-				h.svc.Store = putOnly{h.store}
+				h.cfg.Store = putOnly{h.store}
 			}
 			if tt.putErr != nil {
 				h.store.PutHook = func(context.Context, *callback.Object) error { return tt.putErr }
 			}
-			resp := h.svc.Handle(context.Background(), request(query, ct, tt.body))
+			resp := h.service(t).Handle(context.Background(), request(query, ct, tt.body))
 			if resp.StatusCode != tt.wantCode {
 				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
 			}
@@ -747,7 +753,7 @@ func TestHandleLargeAttachmentPaths(t *testing.T) {
 			if tt.wantCode == 200 && !bytes.Equal(objects["r6sr3jlzjj/data/big.mp4"].Bytes, media) {
 				t.Error("the media stored differs from the media sent")
 			}
-			if left, _ := os.ReadDir(h.svc.SpoolDir); len(left) != 0 {
+			if left, _ := os.ReadDir(h.cfg.SpoolDir); len(left) != 0 {
 				t.Errorf("got %d files left in the spool directory, want 0", len(left))
 			}
 			if tt.wantCode == 200 {
@@ -768,9 +774,9 @@ func TestLargePartClassified(t *testing.T) {
 	for _, streaming := range []bool{true, false} {
 		h := newHarness(t)
 		if !streaming {
-			h.svc.Store = putOnly{h.store}
+			h.cfg.Store = putOnly{h.store}
 		}
-		if resp := h.svc.Handle(context.Background(), request(query, ct, body)); resp.StatusCode != 200 {
+		if resp := h.service(t).Handle(context.Background(), request(query, ct, body)); resp.StatusCode != 200 {
 			t.Fatalf("streaming %v: got %d %s", streaming, resp.StatusCode, resp.Body)
 		}
 		if _, ok := h.store.Objects()["r6sr3jlzjj/data/media.mp4"]; !ok {

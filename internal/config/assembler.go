@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"smcallbacks/internal/callback"
 )
 
 // Assembler is every setting of the assembler function.
@@ -15,12 +17,6 @@ type Assembler struct {
 	// ExpectedContents complete a job, as callback events name them.
 	ExpectedContents []string
 	LogLevel         slog.Level
-}
-
-// contentNames are the content names that callback events carry.
-var contentNames = map[string]bool{
-	"transcript.json-v2": true, "transcript.txt": true, "transcript.srt": true, "jobinfo": true, "data": true,
-	"text": true, "alignment": true, "alignment.one_per_line": true, "alignment.word_start_and_end": true, "other": true,
 }
 
 // LoadAssembler reads the assembler's configuration through getenv. Its
@@ -46,8 +42,8 @@ func LoadAssembler(getenv func(string) string) (*Assembler, error) {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
 		}
-		if !contentNames[name] {
-			bad("EXPECTED_CONTENTS: unknown content %q (transcript.json-v2, transcript.txt, transcript.srt, jobinfo, data, …)", name)
+		if !callback.IsContent(name) {
+			bad("EXPECTED_CONTENTS: unknown content %q: want one of %s", name, strings.Join(callback.Contents(), ", "))
 			continue
 		}
 		c.ExpectedContents = append(c.ExpectedContents, name)

@@ -26,13 +26,13 @@ import (
 
 func newService(t *testing.T) (*callback.Service, *callbacktest.Store, *callbacktest.Queue) {
 	store, queue := &callbacktest.Store{}, &callbacktest.Queue{}
-	return &callback.Service{
+	return callbacktest.NewService(t, callback.Config{
 		Auth:     auth.NewChecker([]auth.Credential{{Name: "Authorization", Value: "Bearer t"}}),
 		Store:    store,
 		Queue:    queue,
 		SpoolDir: t.TempDir(),
 		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}, store, queue
+	}), store, queue
 }
 
 func TestHandler(t *testing.T) {

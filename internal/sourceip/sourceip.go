@@ -59,6 +59,11 @@ func Parse(s string, regionNames bool) (*List, error) {
 // Empty reports whether the list holds no range.
 func (l *List) Empty() bool { return l == nil || len(l.prefixes) == 0 }
 
+// Allows reports whether ip may send callbacks under this list taken as an
+// allowlist: an empty or nil list allows every address, as no list set
+// means no address check.
+func (l *List) Allows(ip string) bool { return l.Empty() || l.Contains(ip) }
+
 // Contains reports whether ip, in text form, is in the list. An address
 // that does not parse is in no list.
 func (l *List) Contains(ip string) bool {

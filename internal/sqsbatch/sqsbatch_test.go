@@ -19,8 +19,8 @@ import (
 	"smcallbacks/internal/assembler"
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/mototest"
-	"smcallbacks/internal/s3store"
-	"smcallbacks/internal/sqsqueue"
+	"smcallbacks/internal/s3manifest"
+	"smcallbacks/internal/sqsannounce"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
@@ -140,8 +140,8 @@ func TestAgainstMoto(t *testing.T) {
 	moto := mototest.Get(t)
 	bucket, in, out := moto.Bucket(t), moto.Queue(t, false), moto.Queue(t, false)
 	h := &Handler{Assembler: &assembler.Assembler{
-		Store:     s3store.NewManifests(moto.S3(), bucket, "transcripts/"),
-		Announcer: sqsqueue.NewAnnouncer(moto.SQS(), out),
+		Store:     s3manifest.New(moto.S3(), bucket, "transcripts/"),
+		Announcer: sqsannounce.New(moto.SQS(), out),
 		Expected:  []string{"transcript.json-v2", "transcript.srt", "jobinfo", "data"},
 		Logger:    discard,
 	}, Logger: discard}

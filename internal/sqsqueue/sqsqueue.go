@@ -40,13 +40,13 @@ func New(client SendMessageAPI, url string) *Queue {
 // events stay in order, and ev.DeduplicationID() is the deduplication ID, so
 // a retried callback is not queued twice within SQS's five minutes.
 func (q *Queue) Send(ctx context.Context, ev *callback.Event) error {
-	return send(ctx, q.client, q.url, q.fifo, ev, ev.JobID, ev.DeduplicationID(),
+	return SendJSON(ctx, q.client, q.url, q.fifo, ev, ev.JobID, ev.DeduplicationID(),
 		map[string]string{"job_id": ev.JobID, "status": ev.Status})
 }
 
-// send sends v as JSON with String attributes; on a FIFO queue, in group
-// with the deduplication ID dedup.
-func send(ctx context.Context, client SendMessageAPI, url string, fifo bool, v any, group, dedup string, attrs map[string]string) error {
+// SendJSON sends v as JSON with String attributes; on a FIFO queue, in
+// group with the deduplication ID dedup.
+func SendJSON(ctx context.Context, client SendMessageAPI, url string, fifo bool, v any, group, dedup string, attrs map[string]string) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)

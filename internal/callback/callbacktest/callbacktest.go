@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"testing"
 
 	"smcallbacks/internal/callback"
 )
@@ -172,4 +173,14 @@ func Permutations[T any](s []T) [][]T {
 		}
 	}
 	return all
+}
+
+// NewService returns callback.New(c), failing t on an error.
+func NewService(t testing.TB, c callback.Config) *callback.Service {
+	t.Helper()
+	svc, err := callback.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }

@@ -1,4 +1,8 @@
-package app
+// Package assemblerapp wires the assembler function together from its
+// configuration and runs it under the Lambda runtime. It is apart from the
+// receiver's wiring (package app), so that neither binary links the other's
+// packages.
+package assemblerapp
 
 import (
 	"context"
@@ -12,14 +16,14 @@ import (
 
 	"smcallbacks/internal/assembler"
 	"smcallbacks/internal/config"
-	"smcallbacks/internal/s3store"
+	"smcallbacks/internal/s3manifest"
+	"smcallbacks/internal/sqsannounce"
 	"smcallbacks/internal/sqsbatch"
-	"smcallbacks/internal/sqsqueue"
 )
 
-// NewAssembler builds the assembler's batch handler and its clients, once
+// New builds the assembler's batch handler and its clients, once
 // per process.
-func NewAssembler(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) (*sqsbatch.Handler, error) {
+func New(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) (*sqsbatch.Handler, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -27,8 +31,8 @@ func NewAssembler(ctx context.Context, cfg *config.Assembler, logger *slog.Logge
 	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })
 	return &sqsbatch.Handler{
 		Assembler: &assembler.Assembler{
-			Store:     s3store.NewManifests(s3Client, cfg.BucketName, cfg.KeyPrefix),
-			Announcer: sqsqueue.NewAnnouncer(sqs.NewFromConfig(awsCfg), cfg.OutputQueueURL),
+			Store:     s3manifest.New(s3Client, cfg.BucketName, cfg.KeyPrefix),
+			Announcer: sqsannounce.New(sqs.NewFromConfig(awsCfg), cfg.OutputQueueURL),
 			Expected:  cfg.ExpectedContents,
 			Logger:    logger,
 		},
@@ -36,9 +40,9 @@ func NewAssembler(ctx context.Context, cfg *config.Assembler, logger *slog.Logge
 	}, nil
 }
 
-// RunAssembler serves SQS batches under the Lambda runtime.
-func RunAssembler(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) error {
-	h, err := NewAssembler(ctx, cfg, logger)
+// Run serves SQS batches under the Lambda runtime.
+func Run(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) error {
+	h, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,5 @@
-package s3store
+// Package s3manifest keeps the assembler's job manifests in S3.
+package s3manifest
 
 import (
 	"bytes"
@@ -15,12 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"smcallbacks/internal/assembler"
+	"smcallbacks/internal/s3store"
 )
 
 // ManifestAPI is the part of the S3 client that Manifests uses.
 type ManifestAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-	PutObjectAPI
+	s3store.PutObjectAPI
 }
 
 var _ ManifestAPI = (*s3.Client)(nil)
@@ -36,8 +38,8 @@ type Manifests struct {
 
 var _ assembler.Store = (*Manifests)(nil)
 
-// NewManifests returns the manifest store in bucket, under prefix.
-func NewManifests(client ManifestAPI, bucket, prefix string) *Manifests {
+// New returns the manifest store in bucket, under prefix.
+func New(client ManifestAPI, bucket, prefix string) *Manifests {
 	return &Manifests{client: client, bucket: bucket, prefix: prefix}
 }
 
@@ -99,3 +101,5 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,23 +1,25 @@
-package sqsqueue
+// Package sqsannounce sends the assembler's job messages to an SQS queue.
+package sqsannounce
 
 import (
 	"context"
 	"strings"
 
 	"smcallbacks/internal/assembler"
+	"smcallbacks/internal/sqsqueue"
 )
 
 // Announcer sends job messages to the output queue.
 type Announcer struct {
-	client SendMessageAPI
+	client sqsqueue.SendMessageAPI
 	url    string
 	fifo   bool
 }
 
 var _ assembler.Announcer = (*Announcer)(nil)
 
-// NewAnnouncer returns an Announcer that sends to the queue at url.
-func NewAnnouncer(client SendMessageAPI, url string) *Announcer {
+// New returns an Announcer that sends to the queue at url.
+func New(client sqsqueue.SendMessageAPI, url string) *Announcer {
 	return &Announcer{client: client, url: url, fifo: strings.HasSuffix(url, ".fifo")}
 }
 
@@ -27,6 +29,6 @@ func NewAnnouncer(client SendMessageAPI, url string) *Announcer {
 // drop copies by the attribute.
 func (a *Announcer) Announce(ctx context.Context, msg *assembler.Message) error {
 	dedup := msg.DeduplicationID()
-	return send(ctx, a.client, a.url, a.fifo, msg, msg.JobID, dedup,
+	return sqsqueue.SendJSON(ctx, a.client, a.url, a.fifo, msg, msg.JobID, dedup,
 		map[string]string{"type": msg.Type, "job_id": msg.JobID, "deduplication_id": dedup})
 }

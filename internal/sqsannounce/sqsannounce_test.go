@@ -1,4 +1,4 @@
-package sqsqueue
+package sqsannounce
 
 import (
 	"context"
@@ -16,7 +16,7 @@ func TestAnnounceAgainstMoto(t *testing.T) {
 		Contents: map[string]string{"jobinfo": "r6sr3jlzjj/jobinfo.json"}, CompletedAt: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	for _, fifo := range []bool{false, true} {
 		url := moto.Queue(t, fifo)
-		if err := NewAnnouncer(moto.SQS(), url).Announce(context.Background(), msg); err != nil {
+		if err := New(moto.SQS(), url).Announce(context.Background(), msg); err != nil {
 			t.Fatal(err)
 		}
 		msgs := moto.Messages(t, url)

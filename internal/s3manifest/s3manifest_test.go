@@ -1,4 +1,4 @@
-package s3store
+package s3manifest
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // protocol: create only if absent, replace only at the version read.
 func TestManifestsAgainstMoto(t *testing.T) {
 	moto := mototest.Get(t)
-	store := NewManifests(moto.S3(), moto.Bucket(t), "transcripts/")
+	store := New(moto.S3(), moto.Bucket(t), "transcripts/")
 	ctx := context.Background()
 
 	if _, _, err := store.Get(ctx, "job1"); !errors.Is(err, assembler.ErrNotFound) {
