@@ -38,17 +38,33 @@ var mediaExtensions = map[string]string{
 	"video/mpeg":       ".mpeg",
 }
 
-// relativeKey is where an attachment goes below the job's prefix.
-func relativeKey(content string, p *part) string {
+// FixedKey returns where an attachment of content goes below the job's
+// prefix ("<KeyPrefix><job id>/"), for the contents stored under a fixed
+// name: every content but ContentData and ContentOther, whose names come
+// from the sender. Two different attachments of one content in one callback
+// get numbered keys besides ("transcript-2.json").
+func FixedKey(content string) (string, bool) {
 	switch content {
 	case ContentTranscript:
-		return "transcript.json"
+		return "transcript.json", true
 	case ContentTxt:
-		return "transcript.txt"
+		return "transcript.txt", true
 	case ContentSRT:
-		return "transcript.srt"
+		return "transcript.srt", true
 	case ContentJobInfo:
-		return "jobinfo.json"
+		return "jobinfo.json", true
+	case ContentText, ContentAlignment, ContentAlignmentPerLine, ContentAlignmentStartsEnd:
+		return content + ".txt", true // plain text
+	}
+	return "", false
+}
+
+// relativeKey is where an attachment goes below the job's prefix.
+func relativeKey(content string, p *part) string {
+	if key, ok := FixedKey(content); ok {
+		return key
+	}
+	switch content {
 	case ContentData:
 		if name := safeName(p.fileName); name != "" {
 			return "data/" + name
@@ -59,9 +75,8 @@ func relativeKey(content string, p *part) string {
 			return "other/" + name
 		}
 		return "other/part-" + strconv.Itoa(p.index)
-	default: // text, alignment and alignment.*: fixed names, all plain text
-		return content + ".txt"
 	}
+	panic("callback: no key for content " + content) // classify names no other
 }
 
 func mediaExtension(contentType string) string {
