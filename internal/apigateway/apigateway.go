@@ -43,6 +43,9 @@ type event struct {
 	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
 	// 2.0 only
 	RawQueryString string `json:"rawQueryString"`
+	// Cookies holds the Cookie header's cookies, which 2.0 events leave
+	// out of headers.
+	Cookies []string `json:"cookies"`
 	// both
 	Headers         map[string]string `json:"headers"`
 	Body            string            `json:"body"`
@@ -152,6 +155,12 @@ func (ev *event) request(v2 bool) (*callback.Request, error) {
 		for k, v := range ev.Headers {
 			req.Header.Add(k, v)
 		}
+	}
+	// API Gateway documents the cookies as the Cookie header's, split at
+	// "; ": joined again, an auth line for a cookie matches as in server
+	// mode.
+	if v2 && len(ev.Cookies) > 0 {
+		req.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
 	}
 	var body io.Reader = strings.NewReader(ev.Body)
 	switch {

@@ -3,6 +3,7 @@ package callback
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -10,19 +11,21 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
+	"slices"
 	"strings"
+	"time"
 )
 
 const (
-	// memoryLimit is how much of one attachment is held in memory, and
-	// memoryBudget how much of all of a callback's; the rest streams to the
-	// store or waits in a temporary file. Behind API Gateway a whole
-	// callback is under 6 MB, so only server mode ever spills.
-	memoryLimit  = 16 << 20
+	// memoryLimit is the size past which an attachment is large: it is
+	// then classified by its head alone and streamed to the store (or, for
+	// a store that takes no uploads, waits in a temporary file).
+	memoryLimit = 16 << 20
+	// memoryBudget is how much of a callback's attachments may wait in
+	// memory; past it, attachments that are not large wait in temporary
+	// files. Behind API Gateway a whole callback is under 6 MB.
 	memoryBudget = 48 << 20
-	// headLen is how much of an attachment is kept for classification when
-	// the rest of it is in a file.
+	// headLen is how much of an attachment's start is kept to classify it.
 	headLen = 8 << 10
 	// maxParts bounds the parts of one callback; Speechmatics sends a few.
 	maxParts = 100
@@ -30,125 +33,103 @@ const (
 	// part's form name or filename: real callbacks use a small fraction.
 	maxPartHeaderBytes = 16 << 10
 	maxNameBytes       = 1024
+	// maxEpilogue bounds what may follow a multipart body's closing
+	// delimiter: it is read, so that the body is read to its end, and
+	// dropped.
+	maxEpilogue = 64 << 10
 )
 
-// part is one attachment of a callback, read in full and hashed.
-type part struct {
-	index       int // 1-based position in the body
-	formName    string
-	fileName    string
-	contentType string // as sent; may be empty
-
-	mem    *chunks  // the bytes, when they fit in memory
-	file   *os.File // the bytes, when they did not
-	upload Upload   // or where they went, when they did not
-	head   []byte   // the first headLen bytes
-	size   int64
-	sum    [32]byte
-
-	// large parts are classified by their head, and a streamed part gets
-	// its content and key before its bytes are all read.
-	large        bool
-	content, key string
-	completed    bool // the upload is complete
+// intake is one callback's attachments as they are read: the parts so far,
+// where their bytes wait, and the keys given out.
+type intake struct {
+	svc    *Service
+	ctx    context.Context
+	ev     *Event
+	keys   *keyring
+	budget int64 // what the callback may still hold in memory
+	parts  []*part
 }
 
-// spillFunc gives a part that outgrew memory the writer for its bytes. The
-// part's names, type and head are set.
-type spillFunc func(p *part) (io.Writer, error)
-
-// spillToFile keeps a large part in a temporary file in dir.
-func spillToFile(dir string) spillFunc {
-	return func(*part) (io.Writer, error) { return os.CreateTemp(dir, "callback-part-*") }
+func (s *Service) newIntake(ctx context.Context, ev *Event) *intake {
+	return &intake{svc: s, ctx: ctx, ev: ev, keys: newKeyring(s.c.KeyPrefix + ev.JobID + "/"), budget: memoryBudget}
 }
 
-// body returns a fresh reader of the part's bytes.
-func (p *part) body() io.ReadSeeker {
-	if p.file != nil {
-		return io.NewSectionReader(p.file, 0, p.size)
-	}
-	return io.NewSectionReader(p.mem, 0, p.size)
-}
-
-func (p *part) close() {
-	if p.file != nil {
-		p.file.Close()
-		os.Remove(p.file.Name())
-	}
-}
-
-func closeParts(parts []*part) {
-	for _, p := range parts {
-		p.close()
-	}
-}
-
-// readParts reads the whole body of a callback into parts before anything is
-// stored, so that a malformed body changes nothing.
-func readParts(body io.Reader, contentType string, spill spillFunc) (parts []*part, err error) {
-	defer func() {
-		if err != nil {
-			closeParts(parts)
-			parts = nil
-		}
-	}()
+// read reads the whole body of a callback into parts before anything is
+// made visible, so that a malformed or truncated body changes nothing.
+func (in *intake) read(body io.Reader, contentType string) error {
 	if body == nil {
-		return nil, nil
+		return nil
 	}
-	budget := int64(memoryBudget)
 	// An empty body is a status-only callback, whatever its Content-Type.
 	var first [1]byte
 	n, err := io.ReadFull(body, first[:])
 	if err == io.EOF {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, bodyError("request body could not be read", err)
+		return bodyError("request body could not be read", err)
 	}
 	body = io.MultiReader(bytes.NewReader(first[:n]), body)
 
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil && strings.HasPrefix(strings.ToLower(contentType), "multipart/") {
-		return nil, badRequest("invalid Content-Type header", err)
+		return badRequest("invalid Content-Type header", err)
 	}
 	// Any other body is one attachment, kept as sent even when its
 	// Content-Type does not parse.
 	if mediaType != "multipart/form-data" {
-		p := &part{index: 1, contentType: contentType}
-		if err := readPart(body, p, spill, &budget); err != nil {
-			return []*part{p}, err
-		}
-		return []*part{p}, nil
+		return in.readPart(body, &part{index: 1, contentType: contentType})
 	}
+	if params["boundary"] == "" {
+		return badRequest("multipart/form-data without a boundary", nil)
+	}
+	return in.readMultipart(body, params["boundary"])
+}
 
-	boundary := params["boundary"]
-	if boundary == "" {
-		return nil, badRequest("multipart/form-data without a boundary", nil)
-	}
+// readMultipart reads every part of a multipart body, then the rest of the
+// body. The body is complete only when its closing delimiter was read:
+// multipart.Reader also answers a plain io.EOF for a body that ends inside
+// a part's headers or right after a delimiter line.
+func (in *intake) readMultipart(body io.Reader, boundary string) error {
+	src := &tailReader{r: body}
 	// A larger buffer than multipart's own 4 KiB: fewer, longer reads of a
 	// body that is decoded as it is read.
-	mr := multipart.NewReader(bufio.NewReaderSize(body, 64<<10), boundary)
+	br := bufio.NewReaderSize(src, 64<<10)
+	mr := multipart.NewReader(br, boundary)
 	for i := 1; ; i++ {
-		if i > maxParts {
-			return parts, badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
-		}
 		// NextRawPart keeps the bytes as sent: no quoted-printable decoding.
 		mp, err := mr.NextRawPart()
 		if err == io.EOF {
-			return parts, nil
+			break
 		}
 		if err != nil {
-			return parts, bodyError("malformed multipart body", err)
+			return bodyError("malformed multipart body", err)
+		}
+		if i > maxParts {
+			return badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
 		}
 		if err := checkPartHeader(i, mp); err != nil {
-			return parts, err
+			return err
 		}
 		p := &part{index: i, formName: mp.FormName(), fileName: mp.FileName(), contentType: mp.Header.Get("Content-Type")}
-		parts = append(parts, p)
-		if err := readPart(mp, p, spill, &budget); err != nil {
-			return parts, err
+		if err := in.readPart(mp, p); err != nil {
+			return err
 		}
 	}
+	// A body cut inside headers has been read to its end; a closed one may
+	// still have an epilogue, unread or in br. When all of it was handed
+	// to multipart's own 4 KiB buffer, its last delimiter line says which.
+	if br.Buffered() == 0 && src.eof && !src.lastDelimiterCloses(boundary) {
+		return badRequest("truncated multipart body: no closing delimiter", nil)
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(br, maxEpilogue+1))
+	if err != nil {
+		return bodyError("request body could not be read: malformed or truncated", err)
+	}
+	if n > maxEpilogue {
+		return badRequest(fmt.Sprintf("more than %d bytes after the closing delimiter", maxEpilogue), nil)
+	}
+	return nil
 }
 
 // checkPartHeader refuses a part whose headers or names are beyond what any
@@ -169,23 +150,14 @@ func checkPartHeader(i int, mp *multipart.Part) error {
 	return nil
 }
 
-// readPart reads one attachment into p, hashing it as the bytes flow.
-func readPart(r io.Reader, p *part, spill spillFunc, budget *int64) error {
+// readPart reads one attachment to its end, hashing it as the bytes flow,
+// then names it.
+func (in *intake) readPart(r io.Reader, p *part) error {
+	in.parts = append(in.parts, p)
+	p.held = &inMemory{}
 	src := &sourceReader{r: r}
-	w := &spoolWriter{budget: budget, spill: func(head []byte) (io.Writer, error) {
-		p.head, p.large = head, true
-		return spill(p)
-	}}
 	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(h, w), src)
-	switch out := w.out.(type) {
-	case *os.File:
-		p.file = out
-	case Upload:
-		p.upload = out
-	case nil:
-		p.mem, p.head = &w.mem, w.mem.head(headLen)
-	}
+	size, err := io.Copy(io.MultiWriter(h, &partWriter{in: in, p: p}), src)
 	p.size = size
 	if err != nil {
 		if src.err != nil {
@@ -198,7 +170,137 @@ func readPart(r io.Reader, p *part, spill spillFunc, budget *int64) error {
 		return unavailable("could not buffer the attachment, retry later", err)
 	}
 	h.Sum(p.sum[:0])
+	return in.name(p)
+}
+
+// partWriter takes a part's bytes as they are read: it keeps the head, and
+// moves the bytes on when they outgrow where they wait.
+type partWriter struct {
+	in *intake
+	p  *part
+}
+
+func (w *partWriter) Write(b []byte) (int, error) {
+	p, in := w.p, w.in
+	if len(p.head) < headLen {
+		p.head = append(p.head, b[:min(len(b), headLen-len(p.head))]...)
+	}
+	size := w.size() + int64(len(b))
+	if mem, ok := p.held.(*inMemory); ok {
+		if size <= memoryLimit && int64(len(b)) <= in.budget {
+			in.budget -= int64(len(b))
+			return mem.Write(b)
+		}
+	}
+	if size > memoryLimit && !p.large {
+		if err := in.outgrow(p); err != nil {
+			return 0, err
+		}
+	} else if _, ok := p.held.(*inMemory); ok {
+		if err := in.move(p, in.spoolFile); err != nil {
+			return 0, err
+		}
+	}
+	return p.held.Write(b)
+}
+
+// size is how many bytes of the part were written so far.
+func (w *partWriter) size() int64 {
+	switch h := w.p.held.(type) {
+	case *inMemory:
+		return h.size
+	case *inFile:
+		return h.size
+	}
+	return memoryLimit + 1 // an upload holds a large part
+}
+
+// outgrow makes p a large part: classified by its head and named now,
+// before the rest of its bytes is read, then streamed to the store when it
+// takes uploads, else kept in a temporary file.
+func (in *intake) outgrow(p *part) error {
+	p.large = true
+	if err := in.name(p); err != nil {
+		return err
+	}
+	if _, ok := in.svc.c.Store.(StreamingStore); ok {
+		return in.move(p, in.beginUpload)
+	}
+	if _, ok := p.held.(*inFile); ok {
+		return nil
+	}
+	return in.move(p, in.spoolFile)
+}
+
+// move hands what p holds so far to a new holder, and lets the old go.
+func (in *intake) move(p *part, next func(p *part) (held, error)) error {
+	h, err := next(p)
+	if err != nil {
+		return err
+	}
+	if err := replay(p.held, h); err != nil {
+		h.release(in.ctx)
+		return fmt.Errorf("move part %d: %w", p.index, err)
+	}
+	if mem, ok := p.held.(*inMemory); ok {
+		in.budget += mem.size
+	}
+	old := p.held
+	p.held = h
+	return old.release(in.ctx)
+}
+
+func (in *intake) spoolFile(*part) (held, error) { return newInFile(in.svc.c.SpoolDir) }
+
+func (in *intake) beginUpload(p *part) (held, error) {
+	obj := in.object(p)
+	up, err := in.svc.c.Store.(StreamingStore).Begin(in.ctx, obj)
+	if err != nil {
+		return nil, unavailable("could not store the callback, retry later", fmt.Errorf("begin %s: %w", p.key, err))
+	}
+	return &inUpload{up: up}, nil
+}
+
+// name classifies a part and gives it its key: a part that is not large
+// once it is read whole, a large part when it outgrows memory, by its head.
+// A large part's hash is settled here once its end is read.
+func (in *intake) name(p *part) error {
+	if p.content != "" { // a large part, named when it outgrew memory
+		p.duplicate = in.keys.settle(relativeKey(p.content, p), p.key, p.sum)
+		return nil
+	}
+	content, err := classify(p)
+	if err != nil {
+		return unavailable("could not classify the attachment, retry later", err)
+	}
+	p.content = content
+	var sum *[32]byte
+	if !p.large {
+		sum = &p.sum
+	}
+	p.key, p.duplicate = in.keys.assign(relativeKey(content, p), sum)
 	return nil
+}
+
+// object is what the store is told of part p.
+func (in *intake) object(p *part) *Object {
+	return &Object{
+		Key: p.key, ContentType: contentTypeOf(p.content, p.contentType), Size: p.size, SHA256: p.sum,
+		JobID: in.ev.JobID, Status: in.ev.Status, Content: p.content,
+	}
+}
+
+// release lets go of every part's bytes: files are removed and uploads not
+// completed are aborted, so that a callback that failed leaves no partial
+// object. It runs even when the request's context is done.
+func (in *intake) release() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(in.ctx), 30*time.Second)
+	defer cancel()
+	for _, p := range in.parts {
+		if err := p.held.release(ctx); err != nil {
+			in.svc.logger().Warn("release attachment", "part", p.index, "key", p.key, "error", err.Error())
+		}
+	}
 }
 
 // bodyError is a 400 with msg for an error reading the body, or a 413 when
@@ -224,4 +326,64 @@ func (s *sourceReader) Read(b []byte) (int, error) {
 		s.err = err
 	}
 	return n, err
+}
+
+// tailLen is how much of a body's end tailReader keeps: more than
+// multipart.Reader's own buffer, and the line after it.
+const tailLen = 16 << 10
+
+// tailReader keeps the last bytes of what it read, and whether it reached
+// the end.
+type tailReader struct {
+	r    io.Reader
+	ring [tailLen]byte
+	n    int64 // bytes read in all
+	eof  bool
+}
+
+func (t *tailReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	// Only the last tailLen bytes of a read can be part of the tail.
+	keep := b[max(0, n-tailLen):n]
+	at := int((t.n + int64(n-len(keep))) % tailLen)
+	copy(t.ring[:], keep[copy(t.ring[at:], keep):])
+	t.n += int64(n)
+	if err == io.EOF {
+		t.eof = true
+	}
+	return n, err
+}
+
+// tail returns the last bytes read, up to tailLen, and whether they are
+// all that was read.
+func (t *tailReader) tail() (b []byte, whole bool) {
+	if t.n <= tailLen {
+		return t.ring[:t.n], true
+	}
+	at := int(t.n % tailLen)
+	return append(slices.Clone(t.ring[at:]), t.ring[:at]...), false
+}
+
+// lastDelimiterCloses reports whether the last delimiter line read is the
+// closing one: "--boundary--" rather than "--boundary", each at the start
+// of a line and followed only by transport padding. Other lines that begin
+// like a delimiter (a header named "--boundaryX") are no delimiter.
+func (t *tailReader) lastDelimiterCloses(boundary string) bool {
+	b, whole := t.tail()
+	lines := bytes.Split(b, []byte("\n"))
+	if !whole {
+		lines = lines[1:] // it may start mid-line
+	}
+	delimiter := []byte("--" + boundary)
+	for i := len(lines) - 1; i >= 0; i-- {
+		rest, ok := bytes.CutPrefix(bytes.TrimRight(lines[i], " \t\r"), delimiter)
+		switch {
+		case !ok:
+		case string(rest) == "--":
+			return true
+		case len(rest) == 0:
+			return false
+		}
+	}
+	return false
 }

@@ -64,14 +64,16 @@ var srtCue = regexp.MustCompile(`\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\
 //     application/octet-stream);
 //  3. anything else is ContentOther: still stored, never dropped.
 //
+// A large part is judged by its head, any other by all its bytes, wherever
+// they wait: the same part gets the same content whatever came before it.
 // The legacy form name "data_file" is not a content name, so such a
 // transcript is recognised by rule 2.
-func classify(p *part) string {
+func classify(p *part) (string, error) {
 	if c, ok := contentNames[p.formName]; ok {
-		return c
+		return c, nil
 	}
 	if c, ok := contentNames[p.fileName]; ok {
-		return c
+		return c, nil
 	}
 	mediaType := ""
 	if p.contentType != "" {
@@ -81,19 +83,43 @@ func classify(p *part) string {
 			mediaType = "unknown/unknown"
 		}
 	}
+	switch {
+	case p.size == 0 && !p.large: // a large part's size is not known yet
+		// Nothing to tell it by; kept, but never taken for a transcript.
+		return ContentOther, nil
+	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
+		return ContentData, nil
+	}
+	s := sample{head: p.head, large: p.large, held: p.held}
+	if !p.large {
+		var err error
+		if s.blocks, err = p.held.contents(); err != nil {
+			return "", err
+		}
+	}
+	return s.classify(mediaType), nil
+}
+
+// sample is what an attachment is classified by: its head when it is large,
+// else all its bytes.
+type sample struct {
+	head   []byte
+	large  bool
+	blocks [][]byte
+	held   held
+}
+
+func (s *sample) classify(mediaType string) string {
 	plain := mediaType == "" || mediaType == "text/plain"
 	octets := mediaType == "application/octet-stream"
+	if c := s.classifyJSON(); c != "" {
+		return c
+	}
+	text := s.isText()
 	switch {
-	case p.size == 0 && !p.large: // a streamed part has no size yet
-		// Nothing to tell it by; kept, but never taken for a transcript.
-		return ContentOther
-	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
-		return ContentData
-	case !p.large && isJSONObject(p):
-		return classifyJSON(p.mem.bytes())
-	case (plain || octets || srtTypes[mediaType]) && isText(p) && srtCue.Match(p.head):
+	case (plain || octets || srtTypes[mediaType]) && text && srtCue.Match(s.head):
 		return ContentSRT
-	case plain && isText(p):
+	case plain && text:
 		return ContentTxt
 	case octets:
 		return ContentData
@@ -105,13 +131,13 @@ func classify(p *part) string {
 // text/plain.
 var srtTypes = map[string]bool{"application/x-subrip": true, "text/srt": true}
 
-// isText reports whether the part is UTF-8 text. A part too large for memory
-// is judged by its head, where the last rune may be cut in two.
-func isText(p *part) bool {
-	if !p.large {
-		return isTextBlocks(p.mem.blocks)
+// isText reports whether the sample is UTF-8 text without NUL. A head may
+// end in a rune cut in two.
+func (s *sample) isText() bool {
+	if !s.large {
+		return isTextBlocks(s.blocks)
 	}
-	b := p.head
+	b := s.head
 	if i := lastRuneStart(b); i >= 0 && !utf8.FullRune(b[i:]) {
 		b = b[:i]
 	}
@@ -161,32 +187,85 @@ func lastRuneStart(b []byte) int {
 	return -1
 }
 
-// isJSONObject reports whether the part, held in memory, is a JSON object.
-// Only a part that starts like one is joined and checked.
-func isJSONObject(p *part) bool {
-	head := bytes.TrimLeft(p.head, " \t\r\n")
-	return len(head) > 0 && head[0] == '{' && json.Valid(p.mem.bytes())
-}
-
 // classifyJSON tells a json-v2 transcript from job info by their top-level
-// keys; any other JSON is ContentOther.
-func classifyJSON(b []byte) string {
-	var keys struct {
-		Format    present `json:"format"`
-		Results   present `json:"results"`
-		ID        present `json:"id"`
-		CreatedAt present `json:"created_at"`
+// keys: "" for a sample that is no JSON object, ContentOther for any other
+// JSON object. A whole sample must be valid JSON; a large one is judged by
+// the keys in its head, so only as a transcript.
+func (s *sample) classifyJSON() string {
+	if head := bytes.TrimLeft(s.head, " \t\r\n"); len(head) == 0 || head[0] != '{' {
+		return ""
+	}
+	var keys topKeys
+	if s.large {
+		keys = headKeys(s.head)
+		if keys.Format && keys.Results {
+			return ContentTranscript
+		}
+		return ""
+	}
+	b := s.whole()
+	if !json.Valid(b) {
+		return ""
 	}
 	if json.Unmarshal(b, &keys) != nil {
 		return ContentOther
 	}
-	if keys.Format && keys.Results {
+	switch {
+	case bool(keys.Format && keys.Results):
 		return ContentTranscript
-	}
-	if keys.ID && keys.CreatedAt && !keys.Results {
+	case bool(keys.ID && keys.CreatedAt && !keys.Results):
 		return ContentJobInfo
 	}
 	return ContentOther
+}
+
+// whole returns the sample's bytes in one slice. Bytes in memory are
+// joined in place, so that the part is not held twice.
+func (s *sample) whole() []byte {
+	if m, ok := s.held.(*inMemory); ok {
+		return m.bytes()
+	}
+	if len(s.blocks) == 1 {
+		return s.blocks[0]
+	}
+	return bytes.Join(s.blocks, nil)
+}
+
+// topKeys records which of the keys that tell transcripts and job info
+// apart an object has at its top level.
+type topKeys struct {
+	Format    present `json:"format"`
+	Results   present `json:"results"`
+	ID        present `json:"id"`
+	CreatedAt present `json:"created_at"`
+}
+
+// headKeys reads the top-level keys of a JSON object from its first bytes,
+// up to where they end or stop being JSON.
+func headKeys(head []byte) topKeys {
+	var keys topKeys
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return keys
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return keys
+		}
+		switch key {
+		case "format":
+			keys.Format = true
+		case "results":
+			keys.Results = true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // present records that a JSON key exists, without decoding its value.

@@ -2,6 +2,8 @@ package callback
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,15 +18,22 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// newPart reads b as one attachment, as readParts would.
+// putOnly is a store that takes no uploads, so that large parts wait in
+// files, and stores nothing.
+type putOnly struct{}
+
+func (putOnly) Put(context.Context, *Object) error { return nil }
+
+// newPart reads b as one attachment of a callback, which classifies it.
 func newPart(t testing.TB, formName, fileName, contentType string, b []byte) *part {
 	t.Helper()
+	svc := &Service{c: Config{Store: putOnly{}, SpoolDir: t.TempDir(), Logger: slog.Default()}}
+	in := svc.newIntake(context.Background(), &Event{JobID: "j"})
 	p := &part{index: 1, formName: formName, fileName: fileName, contentType: contentType}
-	budget := int64(memoryBudget)
-	if err := readPart(bytes.NewReader(b), p, spillToFile(t.TempDir()), &budget); err != nil {
+	if err := in.readPart(bytes.NewReader(b), p); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.close)
+	t.Cleanup(in.release)
 	return p
 }
 
@@ -92,7 +101,7 @@ func TestClassify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPart(t, tt.formName, tt.fileName, tt.mediaType, tt.body)
-			if got := classify(p); got != tt.want {
+			if got := p.content; got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -124,10 +133,10 @@ func TestClassifySpilled(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPart(t, "", "", tt.contentType, tt.body)
-			if p.file == nil {
-				t.Fatalf("got the part in memory, want it spilled to a file")
+			if _, ok := p.held.(*inFile); !ok || !p.large {
+				t.Fatalf("got the part held in %T, large %v, want a large part in a file", p.held, p.large)
 			}
-			if got := classify(p); got != tt.want {
+			if got := p.content; got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -101,7 +101,9 @@ func FuzzQuery(f *testing.F) {
 }
 
 // FuzzMultipart sends a well-formed multipart body whose names, type and
-// bytes are the fuzzer's, beside a real job info.
+// bytes are the fuzzer's, beside a real job info; and the same body cut
+// short at a point of the fuzzer's before its closing delimiter's end,
+// which must never be acknowledged.
 func FuzzMultipart(f *testing.F) {
 	for _, s := range []struct{ name, file, ctype, fixture string }{
 		{"transcript", "", "application/json", "transcript-json-v2-example.json"},
@@ -111,13 +113,13 @@ func FuzzMultipart(f *testing.F) {
 		{"x", "C:\\a\\b.srt", "text/plain", "transcript-srt-excerpt.srt"},
 		{"\u202etxt.exe", "\x00.", "", "transcript-txt-example.txt"},
 	} {
-		f.Add(s.name, s.file, s.ctype, callbacktest.Fixture(f, s.fixture))
+		f.Add(s.name, s.file, s.ctype, callbacktest.Fixture(f, s.fixture), uint16(len(s.name)*97))
 	}
 	// A small second part: under the fuzzer's instrumentation every byte
 	// of JSON parsed costs, and the fuzzed part brings enough.
 	other := callbacktest.Fixture(f, "jobinfo.json")
 	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, name, file, ctype string, data []byte) {
+	f.Fuzz(func(t *testing.T, name, file, ctype string, data []byte, cut uint16) {
 		skipLarge(t, data)
 		if strings.ContainsAny(ctype, "\r\n") {
 			t.Skip() // not a header value: the body would not say what the test thinks it sent
@@ -142,8 +144,9 @@ func FuzzMultipart(f *testing.F) {
 		tw.Write(other)
 		w.Close()
 
-		svc, store, queue := fuzzService(t, dir)
 		hdr := http.Header{"Authorization": {token}, "Content-Type": {w.FormDataContentType()}}
+		checkCutRefused(t, dir, hdr, body.Bytes(), "--"+w.Boundary()+"--", int(cut))
+		svc, store, queue := fuzzService(t, dir)
 		resp := svc.Handle(context.Background(), &callback.Request{Method: "POST", RawQuery: "id=job&status=success", Header: hdr, Body: &body})
 		checkNothingIfRefused(t, resp.StatusCode, store, queue)
 		if resp.StatusCode != http.StatusOK {
@@ -168,6 +171,21 @@ func FuzzMultipart(f *testing.F) {
 			t.Fatalf("answered 200 but did not store both parts as sent")
 		}
 	})
+}
+
+// checkCutRefused sends body cut short somewhere before the end of its
+// closing delimiter, and fails unless the answer is a refusal that
+// changed nothing.
+func checkCutRefused(t *testing.T, dir string, hdr http.Header, body []byte, closing string, cut int) {
+	t.Helper()
+	end := bytes.LastIndex(body, []byte(closing)) + len(closing)
+	short := body[:cut%end]
+	svc, store, queue := fuzzService(t, dir)
+	resp := svc.Handle(context.Background(), &callback.Request{Method: "POST", RawQuery: "id=job&status=success", Header: hdr, Body: bytes.NewReader(short)})
+	if resp.StatusCode < 400 && len(short) > 0 {
+		t.Fatalf("a body cut at %d of %d bytes got %d, want a refusal", len(short), len(body), resp.StatusCode)
+	}
+	checkNothingIfRefused(t, resp.StatusCode, store, queue)
 }
 
 // FuzzBody sends any body with any Content-Type: multipart splitting of

@@ -133,3 +133,58 @@ func withSuffix(key string, n int) string {
 	}
 	return dir + base + "-" + strconv.Itoa(n) + ext
 }
+
+// keyring gives out the keys of one callback's attachments, in the order
+// of the body, by one rule for every part: a part gets its base key, or the
+// base with the first free number ("transcript-2.json"), and a part whose
+// bytes are those of an earlier part under one of these keys is stored
+// once. A large part gets its key before its hash is known; its hash is
+// settled when its end is read, before the next part begins.
+type keyring struct {
+	prefix string
+	// taken maps each key given out to its bytes' hash, nil while unknown.
+	taken map[string]*[32]byte
+}
+
+func newKeyring(prefix string) *keyring {
+	return &keyring{prefix: prefix, taken: map[string]*[32]byte{}}
+}
+
+// assign returns the key for a part whose key below the prefix is base,
+// and whether an earlier part holds the same bytes under it. sum is nil
+// while the part's hash is not known.
+func (k *keyring) assign(base string, sum *[32]byte) (key string, duplicate bool) {
+	for n := 1; ; n++ {
+		key = k.numbered(base, n)
+		earlier, ok := k.taken[key]
+		if !ok {
+			k.taken[key] = sum
+			return key, false
+		}
+		if sum != nil && earlier != nil && *earlier == *sum {
+			return key, true
+		}
+	}
+}
+
+// settle records the hash of a key that assign gave out without one, and
+// reports whether an earlier key of the same base holds the same bytes.
+func (k *keyring) settle(base, key string, sum [32]byte) (duplicate bool) {
+	k.taken[key] = &sum
+	for n := 1; ; n++ {
+		earlier := k.numbered(base, n)
+		if earlier == key {
+			return false
+		}
+		if s := k.taken[earlier]; s != nil && *s == sum {
+			return true
+		}
+	}
+}
+
+func (k *keyring) numbered(base string, n int) string {
+	if n == 1 {
+		return k.prefix + base
+	}
+	return withSuffix(k.prefix+base, n)
+}

@@ -3,6 +3,7 @@ package callback
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,15 +114,12 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if ev.JobID, ev.Status, err = parseQuery(req.RawQuery); err != nil {
 		return err
 	}
-	w := &walk{s: s, ctx: ctx, ev: ev, prefix: s.c.KeyPrefix + ev.JobID + "/", taken: map[string][32]byte{}}
-	defer w.abortUnfinished()
-	parts, err := readParts(req.Body, req.Header.Get("Content-Type"), w.spill)
-	if err != nil {
+	in := s.newIntake(ctx, ev)
+	defer in.release()
+	if err := in.read(req.Body, req.Header.Get("Content-Type")); err != nil {
 		return err
 	}
-	defer closeParts(parts)
-
-	if err := s.store(ctx, w.writes(parts)); err != nil {
+	if err := s.store(ctx, in.writes()); err != nil {
 		return err
 	}
 	if err := s.c.Queue.Send(ctx, ev); err != nil {
@@ -130,114 +128,26 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	return nil
 }
 
-// walk is one callback's attachments on their way to the store.
-type walk struct {
-	s      *Service
-	ctx    context.Context
-	ev     *Event
-	prefix string
-	// taken maps each key given out to the SHA-256 of its bytes.
-	taken   map[string][32]byte
-	uploads []*part
-}
-
-// spill gives a part that outgrew memory somewhere to go: straight to the
-// store when it takes uploads, so that memory stays bounded without a disk,
-// else a temporary file. A streamed part is classified by its head and gets
-// its key now, before its bytes are all read.
-func (w *walk) spill(p *part) (io.Writer, error) {
-	st, ok := w.s.c.Store.(StreamingStore)
-	if !ok {
-		return spillToFile(w.s.c.SpoolDir)(p)
-	}
-	p.content = classify(p)
-	p.key = w.prefix + relativeKey(p.content, p)
-	for n := 2; w.isTaken(p.key); n++ {
-		p.key = withSuffix(w.prefix+relativeKey(p.content, p), n)
-	}
-	w.taken[p.key] = [32]byte{} // its hash comes at the end
-	up, err := st.Begin(w.ctx, &Object{Key: p.key, ContentType: contentTypeOf(p.content, p.contentType),
-		JobID: w.ev.JobID, Status: w.ev.Status, Content: p.content})
-	if err != nil {
-		return nil, unavailable("could not store the callback, retry later", fmt.Errorf("begin %s: %w", p.key, err))
-	}
-	p.upload = up
-	w.uploads = append(w.uploads, p)
-	return up, nil
-}
-
-func (w *walk) isTaken(key string) bool {
-	_, ok := w.taken[key]
-	return ok
-}
-
-// abortUnfinished drops the uploads that did not complete, so that a
-// callback that failed leaves no partial object. It runs even when the
-// request's context is done.
-func (w *walk) abortUnfinished() {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
-	defer cancel()
-	for _, p := range w.uploads {
-		if !p.completed {
-			if err := p.upload.Abort(ctx); err != nil {
-				w.s.logger().Warn("abort upload", "key", p.key, "error", err.Error())
-			}
-		}
-	}
-}
-
-// write makes one object visible: a Put, or the completion of an upload.
+// write makes one attachment visible in the store.
 type write struct {
-	key string
-	do  func(ctx context.Context) error
+	key   string
+	store func(ctx context.Context) error
 }
 
-// writes classifies the parts, gives each its key and lists them in the
-// event. Two parts that map to one key are stored once when their bytes are
-// the same; otherwise the later one gets a numbered key, so nothing is
-// silently overwritten.
-func (w *walk) writes(parts []*part) []write {
-	ev := w.ev
-	writes := make([]write, 0, len(parts))
-	for _, p := range parts {
-		content, key := p.content, p.key
-		if p.upload != nil {
-			w.taken[key] = p.sum
-			writes = append(writes, write{key, func(ctx context.Context) error {
-				if err := p.upload.Complete(ctx, p.sum, p.size); err != nil {
-					return err
-				}
-				p.completed = true
-				return nil
-			}})
-		} else {
-			content = classify(p)
-			base := w.prefix + relativeKey(content, p)
-			key = base
-			for n := 2; ; n++ {
-				sum, ok := w.taken[key]
-				if !ok {
-					break
-				}
-				if sum == p.sum {
-					key = "" // the same bytes are stored already
-					break
-				}
-				key = withSuffix(base, n)
-			}
-			if key == "" {
-				continue
-			}
-			w.taken[key] = p.sum
-			obj := &Object{
-				Key: key, ContentType: contentTypeOf(content, p.contentType), Size: p.size, SHA256: p.sum,
-				JobID: ev.JobID, Status: ev.Status, Content: content, Body: p.body(),
-			}
-			writes = append(writes, write{key, func(ctx context.Context) error { return w.s.c.Store.Put(ctx, obj) }})
+// writes lists each part in the event, once per key, and returns what
+// makes them visible: a part whose bytes another part under the same key
+// has is listed and stored once.
+func (in *intake) writes() []write {
+	writes := make([]write, 0, len(in.parts))
+	for _, p := range in.parts {
+		if p.duplicate {
+			continue
 		}
-		ev.Attachments = append(ev.Attachments, Attachment{
-			Content: content, Bucket: w.s.c.Bucket, Key: key, ContentType: contentTypeOf(content, p.contentType),
-			Size: p.size, SHA256: fmt.Sprintf("%x", p.sum),
+		obj := in.object(p)
+		writes = append(writes, write{p.key, func(ctx context.Context) error { return p.held.store(ctx, in.svc.c.Store, obj) }})
+		in.ev.Attachments = append(in.ev.Attachments, Attachment{
+			Content: p.content, Bucket: in.svc.c.Bucket, Key: p.key, ContentType: obj.ContentType,
+			Size: p.size, SHA256: hex.EncodeToString(p.sum[:]),
 		})
 	}
 	return writes
@@ -288,7 +198,7 @@ func (s *Service) store(ctx context.Context, writes []write) error {
 					fail(&panicError{fmt.Sprintf("put %s: panic: %v\n%s", w.key, v, debug.Stack())})
 				}
 			}()
-			if err := w.do(ctx); err != nil {
+			if err := w.store(ctx); err != nil {
 				fail(fmt.Errorf("put %s: %w", w.key, err))
 			}
 		})

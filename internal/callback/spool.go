@@ -79,38 +79,3 @@ func (c *chunks) head(n int) []byte {
 	// The first block holds 32 KiB, more than any head asked for.
 	return c.blocks[0][:min(n, len(c.blocks[0]))]
 }
-
-// spoolWriter keeps up to memoryLimit bytes in memory; beyond that it
-// hands them, and the rest, to the writer that spill returns: a temporary
-// file, or an upload that streams them to the store.
-type spoolWriter struct {
-	spill  func(head []byte) (io.Writer, error)
-	budget *int64 // what the callback may still hold in memory
-	mem    chunks
-	out    io.Writer
-	head   []byte
-}
-
-func (w *spoolWriter) Write(b []byte) (int, error) {
-	if w.out == nil && w.mem.size+int64(len(b)) <= memoryLimit && int64(len(b)) <= *w.budget {
-		*w.budget -= int64(len(b))
-		return w.mem.Write(b)
-	}
-	if w.out == nil {
-		w.head = append([]byte(nil), w.mem.head(headLen)...)
-		w.head = append(w.head, b[:min(len(b), headLen-len(w.head))]...)
-		out, err := w.spill(w.head)
-		if err != nil {
-			return 0, err
-		}
-		w.out = out
-		for _, block := range w.mem.blocks {
-			if _, err := out.Write(block); err != nil {
-				return 0, err
-			}
-		}
-		*w.budget += w.mem.size
-		w.mem = chunks{} // let the blocks go: memory stays bounded
-	}
-	return w.out.Write(b)
-}

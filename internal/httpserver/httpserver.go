@@ -50,16 +50,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.BodyIdleTimeout > 0 {
 		body = &idleReader{r: body, rc: http.NewResponseController(w), timeout: h.BodyIdleTimeout}
 	}
+	read := &endReader{r: body}
 	resp := h.Service.Handle(r.Context(), &callback.Request{
 		Method:    r.Method,
 		RawQuery:  r.URL.RawQuery,
 		Header:    r.Header,
-		Body:      body,
+		Body:      read,
 		SourceIP:  sourceip.ClientIP(peerIP(r.RemoteAddr), r.Header.Values("X-Forwarded-For"), h.TrustedProxies),
 		RequestID: newRequestID(),
 	})
 	for k, v := range resp.Header {
 		w.Header()[k] = v
+	}
+	if !read.ended {
+		// Answered before the body's end (refused, or cut off): the
+		// answer goes out at once and the connection closes, rather than
+		// net/http waiting, without a deadline, for up to 256 KiB more.
+		w.Header().Set("Connection", "close")
+		stopReading(r.Context())
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(resp.Body)
@@ -77,7 +85,27 @@ func (i *idleReader) Read(p []byte) (int, error) {
 	// An error here means the connection cannot take deadlines (an
 	// HTTP/2 test recorder, say): read without one.
 	i.rc.SetReadDeadline(time.Now().Add(i.timeout))
-	return i.r.Read(p)
+	n, err := i.r.Read(p)
+	if err != nil {
+		// The body is read: a deadline left behind would cut off the
+		// connection while the callback is still being stored.
+		i.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// endReader records whether the body was read to its end.
+type endReader struct {
+	r     io.Reader
+	ended bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.ended = true
+	}
+	return n, err
 }
 
 func peerIP(remoteAddr string) string {
@@ -110,12 +138,15 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       2 * time.Minute,
+		// A connection kept alive between callbacks is held no longer than
+		// one slow to send its headers.
+		IdleTimeout: readHeaderTimeout,
+		ConnContext: withConn,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Serve(stoppableListener{ln}) }()
 	logger.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-done:

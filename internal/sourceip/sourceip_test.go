@@ -89,3 +89,34 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowsWhenEmpty checks that an allowlist set to nothing checks no
+// address, while a list of proxies set to nothing trusts none.
+func TestAllowsWhenEmpty(t *testing.T) {
+	empty, err := Parse("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := Parse("40.74.41.91", true)
+	tests := []struct {
+		name              string
+		list              *List
+		ip                string
+		allows, contained bool
+	}{
+		{"empty list", empty, "198.51.100.1", true, false},
+		{"nil list", nil, "198.51.100.1", true, false},
+		{"listed", one, "40.74.41.91", true, true},
+		{"not listed", one, "198.51.100.1", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.list.Allows(tt.ip); got != tt.allows {
+				t.Errorf("Allows: got %v, want %v", got, tt.allows)
+			}
+			if got := tt.list.Contains(tt.ip); got != tt.contained {
+				t.Errorf("Contains: got %v, want %v", got, tt.contained)
+			}
+		})
+	}
+}

@@ -1,0 +1,10 @@
+package s3manifest
+
+import (
+	"os"
+	"testing"
+
+	"smcallbacks/internal/mototest"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
