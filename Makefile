@@ -27,7 +27,7 @@ CFN_LINT := $(CURDIR)/$(VENV)/bin/cfn-lint
 SAM_ENV ?= default
 EVENT ?= events/http-api-multipart.json
 
-.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction deploy invoke clean tools
+.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction build-ReconcilerFunction reconcile deploy invoke clean tools
 
 run: build-local
 	@echo
@@ -136,6 +136,16 @@ build-CallbackFunction:
 
 build-AssemblerFunction:
 	$(MAKE) -s bootstrap GOARCH=arm64 BOOTSTRAP_DIR=$(ARTIFACTS_DIR) FUNCTION=assembler
+
+build-ReconcilerFunction:
+	$(MAKE) -s bootstrap GOARCH=arm64 BOOTSTRAP_DIR=$(ARTIFACTS_DIR) FUNCTION=reconciler
+
+# One reconciler pass with the embedded local sinks under LOCAL_DIR; set
+# SPEECHMATICS_API_KEY and RECONCILE_CALLBACK_URL (and RECONCILE_JOB or
+# RECONCILE_REPLAY for one job). Exits non-zero when the pass failed.
+reconcile:
+	$(GO) build -trimpath -o bin/reconciler ./functions/reconciler
+	LOCAL_DIR='$(LOCAL_DIR)' ./bin/reconciler
 
 clean:
 	rm -rf bin $(LOCAL_DIR) .aws-sam

@@ -223,7 +223,7 @@ func TestSAMBuild(t *testing.T) {
 		}
 		t.Skip("SAM_BUILD_DIR is not set: `make test` runs `sam build` and sets it")
 	}
-	for _, fn := range []string{"CallbackFunction", "AssemblerFunction"} {
+	for _, fn := range []string{"CallbackFunction", "AssemblerFunction", "ReconcilerFunction"} {
 		t.Run(fn, func(t *testing.T) { checkArtifacts(t, filepath.Join(dir, fn)) })
 	}
 }

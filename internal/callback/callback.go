@@ -179,3 +179,19 @@ func (ev *Event) DeduplicationID() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// StoredObject describes an object as a store holds it, for a door that
+// reads back what callbacks stored (the reconciler).
+type StoredObject struct {
+	Key         string
+	Size        int64
+	SHA256      [32]byte
+	ContentType string
+	// Content and Status are the object's metadata, "" when the store keeps
+	// none.
+	Content string
+	Status  string
+}
+
+// ErrNoObject is wrapped by a store's lookup of a key that holds nothing.
+var ErrNoObject = errors.New("no such object")

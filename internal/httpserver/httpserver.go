@@ -142,8 +142,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		// one slow to send its headers.
 		IdleTimeout: readHeaderTimeout,
 		ConnContext: withConn,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(stoppableListener{ln}) }()

@@ -1,0 +1,187 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"smcallbacks/internal/assembler"
+	"smcallbacks/internal/callback"
+)
+
+// job decides one job and reconciles it when it is due. It reports whether
+// the job is settled; its error, ErrUnauthorized, stops the run.
+func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
+	log := p.r.c.Logger.With("job_id", j.ID)
+	if !j.ConfigKnown {
+		full, err := p.r.c.API.GetJob(ctx, j.ID)
+		if err != nil {
+			return p.failure(ctx, j, "read job", err)
+		}
+		j = full
+	}
+	mine := ours(j, p.r.c.CallbackURL)
+	if len(mine) == 0 {
+		return true, nil
+	}
+	p.sum.JobsOurs++
+	switch j.Status {
+	case JobDeleted, JobExpired:
+		return true, nil
+	case JobDone, JobRejected:
+	default:
+		return false, nil // not finished: the next run looks again
+	}
+	want, unrecoverable := expected(j, mine)
+	p.reportUnrecoverable(j, unrecoverable)
+	if len(want) == 0 {
+		return true, nil
+	}
+	g, err := p.r.gaps(ctx, j, want)
+	if err != nil {
+		return p.failure(ctx, j, "read the store", err)
+	}
+	if g.empty() {
+		if n := p.st.Jobs[j.ID]; n != nil {
+			n.FirstIncomplete = nil
+		}
+		return true, nil
+	}
+	if !p.due(j) {
+		log.Debug("reconcile later", "missing", g.missing, "unannounced", len(g.unannounced))
+		return false, nil
+	}
+	if err := p.reconcile(ctx, j, g); err != nil {
+		return p.failure(ctx, j, "reconcile", err)
+	}
+	return true, nil
+}
+
+// failure logs why a job could not be handled and reports it: settled when
+// the job is gone, a stop of the run when the key was refused, waiting
+// otherwise (counted as failed unless the API was merely busy or time ran
+// out).
+func (p *pass) failure(ctx context.Context, j *Job, what string, err error) (bool, error) {
+	log := p.r.c.Logger.With("job_id", j.ID)
+	switch {
+	case errors.Is(err, ErrGone):
+		log.Info("job gone: settled", "step", what, "error", err.Error())
+		return true, nil
+	case errors.Is(err, ErrUnauthorized):
+		return false, err
+	case errors.Is(err, ErrUnavailable), ctx.Err() != nil:
+		log.Warn("job left for the next run", "step", what, "error", err.Error())
+		return false, nil
+	}
+	log.Error("job failed", "step", what, "error", err.Error())
+	p.sum.JobsFailed++
+	p.failed = true
+	return false, nil
+}
+
+// reportUnrecoverable logs and counts, once per job, the contents that the
+// Jobs API cannot give back.
+func (p *pass) reportUnrecoverable(j *Job, contents []string) {
+	if len(contents) == 0 {
+		return
+	}
+	n := p.st.note(j)
+	if n.UnrecoverableReported {
+		return
+	}
+	n.UnrecoverableReported = true
+	p.sum.ContentsUnrecoverable += len(contents)
+	p.r.c.Logger.Warn("contents cannot be fetched back: only a callback delivers them",
+		"job_id", j.ID, "contents", contents)
+}
+
+// due reports whether an incomplete job is reconciled now: when its
+// errors say the notification gave up, or its grace since first seen
+// incomplete is over; never twice within the grace.
+func (p *pass) due(j *Job) bool {
+	n := p.st.note(j)
+	if n.FirstIncomplete == nil {
+		at := p.now
+		n.FirstIncomplete = &at
+	}
+	if p.force {
+		return true
+	}
+	if n.ReconciledAt != nil && p.now.Sub(*n.ReconciledAt) < p.r.c.Grace {
+		return false
+	}
+	return gaveUp(j) || p.now.Sub(*n.FirstIncomplete) >= p.r.c.Grace
+}
+
+// gaps are what a job lacks.
+type gaps struct {
+	// missing contents have no object: they are fetched.
+	missing []string
+	// unannounced objects are stored but not in the manifest: announced.
+	unannounced []*StoredObject
+}
+
+func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 }
+
+func (r *Reconciler) key(jobID, content string) string {
+	rel, _ := callback.FixedKey(content) // every fetchable content has one
+	return r.c.KeyPrefix + jobID + "/" + rel
+}
+
+// gaps finds the expected contents that are missing or unannounced.
+func (r *Reconciler) gaps(ctx context.Context, j *Job, want []string) (*gaps, error) {
+	m, err := r.manifest(ctx, j.ID)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil && m.State == assembler.StateFailed {
+		return &gaps{}, nil
+	}
+	g := &gaps{}
+	for _, c := range want {
+		if m != nil {
+			if _, listed := m.Contents[c]; listed {
+				continue
+			}
+		}
+		if r.c.Manifests == nil {
+			ok, err := r.c.Index.Exists(ctx, r.key(j.ID, c))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				g.missing = append(g.missing, c)
+			}
+			continue
+		}
+		obj, err := r.c.Index.Stat(ctx, r.key(j.ID, c))
+		switch {
+		case errors.Is(err, ErrNoObject):
+			g.missing = append(g.missing, c)
+		case err != nil:
+			return nil, err
+		default:
+			if obj.Content == "" {
+				obj.Content = c
+			}
+			g.unannounced = append(g.unannounced, obj)
+		}
+	}
+	return g, nil
+}
+
+// manifest returns the job's manifest; nil when there is none, or when
+// settling by objects.
+func (r *Reconciler) manifest(ctx context.Context, jobID string) (*assembler.Manifest, error) {
+	if r.c.Manifests == nil {
+		return nil, nil
+	}
+	m, _, err := r.c.Manifests.Get(ctx, jobID)
+	if errors.Is(err, assembler.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", jobID, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,91 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// StateVersion is the version of the state object's schema.
+const StateVersion = 1
+
+// State is what one run leaves for the next: where to stop listing, and
+// what it noted of jobs not yet behind that point.
+type State struct {
+	Version int `json:"version"`
+	// Watermark is the created_at of the oldest job not settled at the end
+	// of the last run (the newest job seen, when all were settled): a run
+	// lists no job older than it.
+	Watermark time.Time `json:"watermark"`
+	// Jobs holds notes on jobs newer than the watermark.
+	Jobs map[string]*JobNote `json:"jobs"`
+}
+
+// JobNote is what the reconciler remembers of one job.
+type JobNote struct {
+	CreatedAt time.Time `json:"created_at"`
+	// FirstIncomplete is when a run first saw the job finished with an
+	// expected content missing; the grace runs from then.
+	FirstIncomplete *time.Time `json:"first_incomplete,omitempty"`
+	// ReconciledAt is when a run last reconciled the job; another waits
+	// for the grace, so that a slow consumer is not sent the same twice.
+	ReconciledAt *time.Time `json:"reconciled_at,omitempty"`
+	// UnrecoverableReported is set once its unrecoverable contents were
+	// logged and counted.
+	UnrecoverableReported bool `json:"unrecoverable_reported,omitempty"`
+}
+
+func newState() *State { return &State{Version: StateVersion, Jobs: map[string]*JobNote{}} }
+
+// note returns the job's note, creating it.
+func (s *State) note(job *Job) *JobNote {
+	n := s.Jobs[job.ID]
+	if n == nil {
+		n = &JobNote{CreatedAt: job.CreatedAt.UTC()}
+		s.Jobs[job.ID] = n
+	}
+	return n
+}
+
+// prune drops the notes of jobs older than the watermark, which no run
+// will list again, and notes that say nothing.
+func (s *State) prune() {
+	for id, n := range s.Jobs {
+		if n.CreatedAt.Before(s.Watermark) || (n.FirstIncomplete == nil && n.ReconciledAt == nil && !n.UnrecoverableReported) {
+			delete(s.Jobs, id)
+		}
+	}
+}
+
+func loadState(ctx context.Context, store StateStore) (*State, error) {
+	b, err := store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	s := newState()
+	if b == nil {
+		return s, nil
+	}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("decode state: %w", err)
+	}
+	if s.Version != StateVersion {
+		return nil, fmt.Errorf("state version %d: want %d", s.Version, StateVersion)
+	}
+	if s.Jobs == nil {
+		s.Jobs = map[string]*JobNote{}
+	}
+	return s, nil
+}
+
+func saveState(ctx context.Context, store StateStore, s *State) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	if err := store.Save(ctx, b); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// BlobAPI is the part of the S3 client that a Blob uses.
+type BlobAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObjectAPI
+}
+
+// Blob is one small JSON object at a fixed key, such as the reconciler's
+// state.
+type Blob struct {
+	client BlobAPI
+	bucket string
+	key    string
+}
+
+// NewBlob returns the Blob at key in bucket.
+func NewBlob(client BlobAPI, bucket, key string) *Blob {
+	return &Blob{client: client, bucket: bucket, key: key}
+}
+
+// Load returns the object's bytes, or nil when there is no object.
+func (b *Blob) Load(ctx context.Context) ([]byte, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: &b.key})
+	var noKey *types.NoSuchKey
+	if errors.As(err, &noKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", b.bucket, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s/%s: read: %w", b.bucket, b.key, err)
+	}
+	return data, nil
+}
+
+// Save replaces the object with data, checked by its SHA-256.
+func (b *Blob) Save(ctx context.Context, data []byte) error {
+	sum := sha256.Sum256(data)
+	_, err := b.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &b.bucket, Key: &b.key, Body: bytes.NewReader(data), ContentType: ptr("application/json"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		ChecksumSHA256:    ptr(base64.StdEncoding.EncodeToString(sum[:])),
+	})
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", b.bucket, err)
+	}
+	return nil
+}
