@@ -101,4 +101,3 @@ func checkReconcilerRole(t *testing.T, tmpl map[string]any, props map[string]any
 		t.Errorf("got grants %v, want %v", got, want)
 	}
 }
-

@@ -11,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -86,16 +85,21 @@ func (in *intake) read(body io.Reader, contentType string) error {
 	return in.readMultipart(body, params["boundary"])
 }
 
+// bodyEnd follows every multipart body on its way to the parser, so that
+// a body that ends early fails as malformed: multipart.Reader answers a
+// plain io.EOF for a body cut inside a part's headers or right after a
+// delimiter line, as for a closed one. After it, such a part's headers end
+// and its bytes never reach a delimiter. A closed body never reads it but
+// as its epilogue.
+const bodyEnd = "\r\n\r\n"
+
 // readMultipart reads every part of a multipart body, then the rest of the
-// body. The body is complete only when its closing delimiter was read:
-// multipart.Reader also answers a plain io.EOF for a body that ends inside
-// a part's headers or right after a delimiter line.
+// body: it is complete only when its closing delimiter was read.
 func (in *intake) readMultipart(body io.Reader, boundary string) error {
-	src := &tailReader{r: body}
 	// A larger buffer than multipart's own 4 KiB: fewer, longer reads of a
 	// body that is decoded as it is read.
-	br := bufio.NewReaderSize(src, 64<<10)
-	mr := multipart.NewReader(br, boundary)
+	br := bufio.NewReaderSize(body, 64<<10)
+	mr := multipart.NewReader(io.MultiReader(br, strings.NewReader(bodyEnd)), boundary)
 	for i := 1; ; i++ {
 		// NextRawPart keeps the bytes as sent: no quoted-printable decoding.
 		mp, err := mr.NextRawPart()
@@ -103,7 +107,7 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 			break
 		}
 		if err != nil {
-			return bodyError("malformed multipart body", err)
+			return bodyError("malformed or truncated multipart body", err)
 		}
 		if i > maxParts {
 			return badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
@@ -116,12 +120,8 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 			return err
 		}
 	}
-	// A body cut inside headers has been read to its end; a closed one may
-	// still have an epilogue, unread or in br. When all of it was handed
-	// to multipart's own 4 KiB buffer, its last delimiter line says which.
-	if br.Buffered() == 0 && src.eof && !src.lastDelimiterCloses(boundary) {
-		return badRequest("truncated multipart body: no closing delimiter", nil)
-	}
+	// What follows the closing delimiter is read to the body's end, so that
+	// a body cut short in its framing is not acknowledged, and dropped.
 	n, err := io.Copy(io.Discard, io.LimitReader(br, maxEpilogue+1))
 	if err != nil {
 		return bodyError("request body could not be read: malformed or truncated", err)
@@ -326,64 +326,4 @@ func (s *sourceReader) Read(b []byte) (int, error) {
 		s.err = err
 	}
 	return n, err
-}
-
-// tailLen is how much of a body's end tailReader keeps: more than
-// multipart.Reader's own buffer, and the line after it.
-const tailLen = 16 << 10
-
-// tailReader keeps the last bytes of what it read, and whether it reached
-// the end.
-type tailReader struct {
-	r    io.Reader
-	ring [tailLen]byte
-	n    int64 // bytes read in all
-	eof  bool
-}
-
-func (t *tailReader) Read(b []byte) (int, error) {
-	n, err := t.r.Read(b)
-	// Only the last tailLen bytes of a read can be part of the tail.
-	keep := b[max(0, n-tailLen):n]
-	at := int((t.n + int64(n-len(keep))) % tailLen)
-	copy(t.ring[:], keep[copy(t.ring[at:], keep):])
-	t.n += int64(n)
-	if err == io.EOF {
-		t.eof = true
-	}
-	return n, err
-}
-
-// tail returns the last bytes read, up to tailLen, and whether they are
-// all that was read.
-func (t *tailReader) tail() (b []byte, whole bool) {
-	if t.n <= tailLen {
-		return t.ring[:t.n], true
-	}
-	at := int(t.n % tailLen)
-	return append(slices.Clone(t.ring[at:]), t.ring[:at]...), false
-}
-
-// lastDelimiterCloses reports whether the last delimiter line read is the
-// closing one: "--boundary--" rather than "--boundary", each at the start
-// of a line and followed only by transport padding. Other lines that begin
-// like a delimiter (a header named "--boundaryX") are no delimiter.
-func (t *tailReader) lastDelimiterCloses(boundary string) bool {
-	b, whole := t.tail()
-	lines := bytes.Split(b, []byte("\n"))
-	if !whole {
-		lines = lines[1:] // it may start mid-line
-	}
-	delimiter := []byte("--" + boundary)
-	for i := len(lines) - 1; i >= 0; i-- {
-		rest, ok := bytes.CutPrefix(bytes.TrimRight(lines[i], " \t\r"), delimiter)
-		switch {
-		case !ok:
-		case string(rest) == "--":
-			return true
-		case len(rest) == 0:
-			return false
-		}
-	}
-	return false
 }

@@ -392,7 +392,7 @@ func TestHandleFailures(t *testing.T) {
 		{name: "wrong boundary", change: func(_ *harness, r *callback.Request) {
 			r.Header.Set("Content-Type", "multipart/form-data; boundary=other")
 		},
-			wantCode: 400, wantMessage: "malformed multipart body"},
+			wantCode: 400, wantMessage: "malformed or truncated multipart body"},
 		{name: "truncated multipart", change: func(_ *harness, r *callback.Request) { r.Body = bytes.NewReader(good[:len(good)-20]) },
 			wantCode: 400, wantMessage: "request body could not be read: malformed or truncated"},
 		{name: "body read error", change: func(_ *harness, r *callback.Request) {
@@ -581,7 +581,7 @@ func TestHandleLogLine(t *testing.T) {
 		}, "WARN", 401, map[string]any{"job_id": "r6sr3jlzjj", "error": "unauthorized"}},
 		{"malformed part header quoting the body", func() *callback.Request {
 			return request(query, "multipart/form-data; boundary=b", []byte("--b\r\nthe launch code is 0000\r\n\r\nx\r\n--b--\r\n"))
-		}, "WARN", 400, map[string]any{"error": "malformed multipart body"}},
+		}, "WARN", 400, map[string]any{"error": "malformed or truncated multipart body"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"smcallbacks/internal/callback"
 )
@@ -49,11 +50,17 @@ func TestHandleTruncatedMultipart(t *testing.T) {
 		{"complete with an epilogue", first + "\r\n--XB--\r\nan epilogue, dropped\r\n", 200},
 		{"complete with a preamble", "a preamble\r\n" + first + "\r\n--XB--\r\n", 200},
 		{"complete and empty", "--XB--\r\n", 200},
+		{"complete, a delimiter-like line in the epilogue", first + "\r\n--XB--\r\n--XB\r\n", 200},
+		{"LF only, cut inside headers", "--XB\nContent-Disposition: form-data; name=\"a\"\n\nx\n--XB\nContent-Type: text/pl", 400},
+		{"LF only, complete", "--XB\nContent-Disposition: form-data; name=\"a\"\n\nx\n--XB--\n", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			resp := h.service(t).Handle(context.Background(), request(query, ct, []byte(tt.body)))
+			req := request(query, ct, []byte(tt.body))
+			// As net/http's bodies do: the last bytes come with io.EOF.
+			req.Body = iotest.DataErrReader(req.Body)
+			resp := h.service(t).Handle(context.Background(), req)
 			if resp.StatusCode != tt.wantCode {
 				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
 			}

@@ -50,7 +50,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.BodyIdleTimeout > 0 {
 		body = &idleReader{r: body, rc: http.NewResponseController(w), timeout: h.BodyIdleTimeout}
 	}
-	read := &endReader{r: body}
+	// A request declaring no body has nothing left to read.
+	read := &endReader{r: body, ended: r.ContentLength == 0}
 	resp := h.Service.Handle(r.Context(), &callback.Request{
 		Method:    r.Method,
 		RawQuery:  r.URL.RawQuery,
