@@ -50,38 +50,56 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// fixture is a reconciler over the local sinks and the fake Jobs API, with
-// a clock the test moves.
+// fixture is a reconciler over the local sinks, or S3 and SQS in moto,
+// and the fake Jobs API, with a clock the test moves.
 type fixture struct {
 	t    *testing.T
 	api  *jobsapitest.Server
 	dir  string
+	aws  *awsSinks // nil for the local sinks
 	core *callback.Service
 	logs *syncBuffer
 	now  time.Time
 	cfg  reconcile.Config
 }
 
-func newFixture(t *testing.T) *fixture {
+// Where a fixture stores and queues.
+const (
+	onLocal = "local sinks"
+	onMoto  = "S3 and SQS in moto"
+)
+
+func newFixture(t *testing.T) *fixture { return newFixtureOn(t, onLocal) }
+
+func newFixtureOn(t *testing.T, sinks string) *fixture {
 	f := &fixture{t: t, api: jobsapitest.New(t, apiKey), dir: t.TempDir(), logs: &syncBuffer{},
 		now: time.Now().UTC().Truncate(time.Millisecond)}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	store, err := local.NewStore(filepath.Join(f.dir, "objects"))
-	if err != nil {
-		t.Fatal(err)
+	core := callback.Config{Auth: auth.Disabled{}, KeyPrefix: "tx/", Logger: logger, Now: func() time.Time { return f.now }}
+	var index reconcile.ObjectIndex
+	var state reconcile.StateStore
+	if sinks == onMoto {
+		f.aws = newAWSSinks(t)
+		core.Store, core.Queue, core.Bucket = f.aws.store, f.aws.queue, f.aws.bucket
+		index, state = f.aws.index, f.aws.state
+	} else {
+		store, err := local.NewStore(filepath.Join(f.dir, "objects"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		queue, err := local.NewQueue(filepath.Join(f.dir, "events.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		core.Store, core.Queue = store, queue
+		index, state = local.NewIndex(filepath.Join(f.dir, "objects")), local.NewBlob(filepath.Join(f.dir, "state.json"))
 	}
-	queue, err := local.NewQueue(filepath.Join(f.dir, "events.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.core = callbacktest.NewService(t, callback.Config{Auth: auth.Disabled{}, Store: store, Queue: queue,
-		KeyPrefix: "tx/", Logger: logger, Now: func() time.Time { return f.now }})
+	f.core = callbacktest.NewService(t, core)
 	client, err := jobsapi.New(jobsapi.Config{BaseURL: f.api.URL, APIKey: apiKey, BaseDelay: 5 * time.Millisecond, MaxDelay: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.cfg = reconcile.Config{API: client, Index: local.NewIndex(filepath.Join(f.dir, "objects")),
-		State: local.NewBlob(filepath.Join(f.dir, "state.json")), Core: f.core, KeyPrefix: "tx/",
+	f.cfg = reconcile.Config{API: client, Index: index, State: state, Core: f.core, KeyPrefix: "tx/",
 		CallbackURL: callbackURL, Grace: 10 * time.Minute, Lookback: 144 * time.Hour,
 		Now: func() time.Time { return f.now }, Logger: logger}
 	t.Cleanup(func() { f.checkNoSecrets() })
@@ -109,6 +127,9 @@ func (f *fixture) run() *reconcile.Summary {
 // events returns the events queued so far.
 func (f *fixture) events() []*callback.Event {
 	f.t.Helper()
+	if f.aws != nil {
+		return f.aws.events(f.t)
+	}
 	file, err := os.Open(filepath.Join(f.dir, "events.jsonl"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -132,6 +153,9 @@ func (f *fixture) events() []*callback.Event {
 
 // object returns the stored bytes at key, nil when there are none.
 func (f *fixture) object(key string) []byte {
+	if f.aws != nil {
+		return f.aws.object(f.t, key)
+	}
 	b, err := os.ReadFile(filepath.Join(f.dir, "objects", filepath.FromSlash(key)))
 	if err != nil {
 		return nil
@@ -169,6 +193,9 @@ func (f *fixture) checkNoSecrets() {
 	})
 	if containsSecret(f.logs.String()) {
 		found = append(found, "the log")
+	}
+	if f.aws != nil {
+		found = append(found, f.aws.secretsFound(f.t)...)
 	}
 	if len(found) > 0 {
 		f.t.Errorf("a secret is in %v", found)

@@ -19,12 +19,17 @@ import (
 )
 
 // TestRunScenarios runs the reconciler over one job of each kind the issue
-// names, against the local sinks, three times: the first run recovers what
-// is due, the second (after the grace) what waited, the third changes
-// nothing and asks for no transcript. The assembler, fed every event,
+// names, against the local sinks and against S3 and SQS in moto, three
+// times: the first run recovers what is due, the second (after the grace)
+// what waited, the third changes nothing and asks for no transcript. The assembler, fed every event,
 // ends each job exactly once.
 func TestRunScenarios(t *testing.T) {
-	f := newFixture(t)
+	for _, sinks := range []string{onLocal, onMoto} {
+		t.Run(sinks, func(t *testing.T) { runScenarios(t, newFixtureOn(t, sinks)) })
+	}
+}
+
+func runScenarios(t *testing.T, f *fixture) {
 	at := func(ago time.Duration) time.Time { return f.now.Add(-ago) }
 	tr := transcripts(t)
 	f.api.Add(
