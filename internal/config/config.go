@@ -70,17 +70,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	switch {
-	case c.BucketName != "" && c.QueueURL == "":
-		bad("QUEUE_URL: required with BUCKET_NAME")
-	case c.BucketName == "" && c.QueueURL != "":
-		bad("BUCKET_NAME: required with QUEUE_URL")
-	case c.Lambda && c.Local():
-		bad("BUCKET_NAME and QUEUE_URL: required under Lambda")
-	}
-	if err := checkKeyPrefix(c.KeyPrefix); err != nil {
-		bad("KEY_PREFIX: %v", err)
-	}
+	checkSinks(c.BucketName, c.QueueURL, c.KeyPrefix, c.Lambda, bad)
 
 	var err error
 	if c.AuthHeaders, err = auth.ParseLines(getenv("AUTH_HEADERS")); err != nil {
@@ -132,6 +122,22 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// checkSinks checks the settings of the sinks: S3 and SQS together, or
+// neither for the local sinks (not under Lambda), and a safe key prefix.
+func checkSinks(bucket, queueURL, keyPrefix string, lambda bool, bad func(string, ...any)) {
+	switch {
+	case bucket != "" && queueURL == "":
+		bad("QUEUE_URL: required with BUCKET_NAME")
+	case bucket == "" && queueURL != "":
+		bad("BUCKET_NAME: required with QUEUE_URL")
+	case lambda && bucket == "" && queueURL == "":
+		bad("BUCKET_NAME and QUEUE_URL: required under Lambda")
+	}
+	if err := checkKeyPrefix(keyPrefix); err != nil {
+		bad("KEY_PREFIX: %v", err)
+	}
 }
 
 // logLevel reads LOG_LEVEL, info when unset.

@@ -65,7 +65,7 @@ func LoadReconciler(getenv func(string) string) (*Reconciler, error) {
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	c.checkSinks(bad)
+	checkSinks(c.BucketName, c.QueueURL, c.KeyPrefix, c.Lambda, bad)
 	c.checkAPI(bad)
 	c.Grace = duration(getenv, "RECONCILE_GRACE", 10*time.Minute, 0, bad)
 	c.Lookback = duration(getenv, "RECONCILE_LOOKBACK", 144*time.Hour, time.Minute, bad)
@@ -90,20 +90,6 @@ func LoadReconciler(getenv func(string) string) (*Reconciler, error) {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	return c, nil
-}
-
-func (c *Reconciler) checkSinks(bad func(string, ...any)) {
-	switch {
-	case c.BucketName != "" && c.QueueURL == "":
-		bad("QUEUE_URL: required with BUCKET_NAME")
-	case c.BucketName == "" && c.QueueURL != "":
-		bad("BUCKET_NAME: required with QUEUE_URL")
-	case c.Lambda && c.Local():
-		bad("BUCKET_NAME and QUEUE_URL: required under Lambda")
-	}
-	if err := checkKeyPrefix(c.KeyPrefix); err != nil {
-		bad("KEY_PREFIX: %v", err)
-	}
 }
 
 // checkAPI checks the Jobs API's settings; a replay needs none of them.
