@@ -135,7 +135,7 @@ func coldStart(tb testing.TB, rie, boot string, env []string, payload []byte) fl
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
 	cmd.Dir = filepath.Dir(boot)
 	cmd.Env = env
-	var out syncBuffer
+	var out callbacktest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

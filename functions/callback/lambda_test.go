@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,42 +51,31 @@ var bootstrapPath string
 // emulator is a running Runtime Interface Emulator with our bootstrap.
 type emulator struct {
 	url string
-	out syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	out *callbacktest.SyncBuffer
 }
 
 // startEmulator runs the bootstrap under the emulator with env added to the
 // test environment. It stops when the test ends.
 func startEmulator(t *testing.T, env ...string) *emulator {
 	t.Helper()
+	url, out := startRIE(t, bootstrap(t), env...)
+	return &emulator{url: url, out: out}
+}
+
+// startRIE runs boot under the emulator with env added to the defaults (a
+// 25 s timeout); it stops with the test. It returns the invoke URL and the
+// process's output.
+func startRIE(t *testing.T, boot string, env ...string) (string, *callbacktest.SyncBuffer) {
+	t.Helper()
 	rie := rieBinary(t)
-	boot := bootstrap(t)
 	// Both addresses need real ports: the emulator's defaults listen on
 	// every interface, and port 0 is passed on to the runtime as it is.
 	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
-	e := &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
+	out := &callbacktest.SyncBuffer{}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
 	cmd.Dir = filepath.Dir(boot)
-	cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=25", "LOG_LEVEL=info")
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = &e.out, &e.out
+	cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=25", "LOG_LEVEL=info"), env...)
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -96,13 +84,13 @@ func startEmulator(t *testing.T, env ...string) *emulator {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("emulator output:\n%s", e.out.String())
+			t.Logf("emulator output:\n%s", out.String())
 		}
 	})
 	if err := waitListening(invokeAddr); err != nil {
 		t.Fatal(err)
 	}
-	return e
+	return "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", out
 }
 
 // waitListening waits, six seconds at the most, until something listens on

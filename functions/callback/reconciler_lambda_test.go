@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +40,7 @@ func TestLambdaReconciler(t *testing.T) {
 	bucket, queueURL := moto.Bucket(t), moto.Queue(t, false)
 	boot := buildBootstrap(t, "reconciler", filepath.Join(t.TempDir(), "reconciler"))
 	url, out := startRIE(t, boot, append(moto.Env(), "BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL,
-		"SPEECHMATICS_API_KEY_SECRET_ID="+secret, "SPEECHMATICS_API_URL="+api.URL, "RECONCILE_CALLBACK_URL="+cbURL)...)
+		"SPEECHMATICS_API_KEY_SECRET_ID="+secret, "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "SPEECHMATICS_API_URL="+api.URL, "RECONCILE_CALLBACK_URL="+cbURL)...)
 
 	if got := invokeRaw(t, url); got != "null" || !strings.Contains(out.String(), "not configured") || len(api.Requests()) != 0 {
 		t.Fatalf("placeholder secret: got %s, want null and \"not configured\" logged", got)
@@ -70,34 +67,6 @@ func TestLambdaReconciler(t *testing.T) {
 	if strings.Contains(out.String(), key) || strings.Contains(out.String(), "cb-SECRET") {
 		t.Error("the function's output carries a secret")
 	}
-}
-
-// startRIE runs boot under the emulator with env added; it stops with the
-// test. It returns the invoke URL and the process's output.
-func startRIE(t *testing.T, boot string, env ...string) (string, *syncBuffer) {
-	t.Helper()
-	rie := rieBinary(t)
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
-	out := &syncBuffer{}
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
-	cmd.Dir = filepath.Dir(boot)
-	cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "LOG_LEVEL=info"), env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("emulator output:\n%s", out.String())
-		}
-	})
-	if err := waitListening(invokeAddr); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", out
 }
 
 // invokeRaw sends the scheduled event and returns the function's result.

@@ -19,7 +19,9 @@ type Announcement struct {
 	SourceIP  string
 	UserAgent string
 	// Attachments describe the stored objects; their Bucket is set to the
-	// Service's. Each key must lie below the job's prefix.
+	// Service's, and a ContentType left empty (or generic) to the one the
+	// core stores such content with. Each key must lie below the job's
+	// prefix.
 	Attachments []Attachment
 }
 
@@ -41,6 +43,7 @@ func (s *Service) Announce(ctx context.Context, a *Announcement) error {
 	keys := make([]string, len(ev.Attachments))
 	for i := range ev.Attachments {
 		ev.Attachments[i].Bucket = s.c.Bucket
+		ev.Attachments[i].ContentType = contentTypeOf(ev.Attachments[i].Content, ev.Attachments[i].ContentType)
 		keys[i] = ev.Attachments[i].Key
 	}
 	err := s.c.Queue.Send(ctx, ev)

@@ -178,6 +178,7 @@ func (in *intake) readPart(r io.Reader, p *part) error {
 type partWriter struct {
 	in *intake
 	p  *part
+	n  int64 // bytes written so far
 }
 
 func (w *partWriter) Write(b []byte) (int, error) {
@@ -185,34 +186,23 @@ func (w *partWriter) Write(b []byte) (int, error) {
 	if len(p.head) < headLen {
 		p.head = append(p.head, b[:min(len(b), headLen-len(p.head))]...)
 	}
-	size := w.size() + int64(len(b))
-	if mem, ok := p.held.(*inMemory); ok {
-		if size <= memoryLimit && int64(len(b)) <= in.budget {
-			in.budget -= int64(len(b))
-			return mem.Write(b)
-		}
-	}
-	if size > memoryLimit && !p.large {
+	w.n += int64(len(b))
+	mem, inMemory := p.held.(*inMemory)
+	switch {
+	case p.large: // where it waits takes all of it
+	case w.n > memoryLimit:
 		if err := in.outgrow(p); err != nil {
 			return 0, err
 		}
-	} else if _, ok := p.held.(*inMemory); ok {
+	case inMemory && int64(len(b)) <= in.budget:
+		in.budget -= int64(len(b))
+		return mem.Write(b)
+	case inMemory: // the callback's memory is spent
 		if err := in.move(p, in.spoolFile); err != nil {
 			return 0, err
 		}
 	}
 	return p.held.Write(b)
-}
-
-// size is how many bytes of the part were written so far.
-func (w *partWriter) size() int64 {
-	switch h := w.p.held.(type) {
-	case *inMemory:
-		return h.size
-	case *inFile:
-		return h.size
-	}
-	return memoryLimit + 1 // an upload holds a large part
 }
 
 // outgrow makes p a large part: classified by its head and named now,

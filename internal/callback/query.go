@@ -12,6 +12,11 @@ var (
 	statusPattern = regexp.MustCompile(`^[a-z_]{1,32}$`)
 )
 
+// IsJobID reports whether id is a job ID the receiver accepts: the safe
+// character set of SaaS and on-premises IDs, which keeps keys inside the
+// job's prefix.
+func IsJobID(id string) bool { return jobIDPattern.MatchString(id) }
+
 // The values Speechmatics documents for the status parameter. Others that
 // match statusPattern are accepted and logged, so that a status added by the
 // sender is not lost.

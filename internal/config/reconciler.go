@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"smcallbacks/internal/callback"
 )
 
 // Settled-by rules of the reconciler.
@@ -50,8 +51,6 @@ type Reconciler struct {
 // Local reports whether the embedded local sinks are in use.
 func (c *Reconciler) Local() bool { return c.BucketName == "" && c.QueueURL == "" }
 
-var jobID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-
 // LoadReconciler reads the reconciler's configuration through getenv. Its
 // error names every missing or invalid variable at once, and never quotes
 // the API key.
@@ -77,7 +76,7 @@ func LoadReconciler(getenv func(string) string) (*Reconciler, error) {
 		bad("RECONCILE_SETTLED_BY: manifest needs BUCKET_NAME: the assembler's manifests are in S3")
 	}
 	for name, v := range map[string]string{"RECONCILE_JOB": c.Job, "RECONCILE_REPLAY": c.Replay} {
-		if v != "" && !jobID.MatchString(v) {
+		if v != "" && !callback.IsJobID(v) {
 			bad("%s: want a job ID (letters, digits, '-' and '_'), got %q", name, v)
 		}
 	}

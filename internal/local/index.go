@@ -9,8 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"smcallbacks/internal/callback"
 	"strings"
+
+	"smcallbacks/internal/callback"
 )
 
 // Index reads what a Store's directory holds, for the reconciler. The

@@ -123,12 +123,8 @@ func announcement(jobID, fallback, origin, requestID string, objs []*StoredObjec
 	a := &callback.Announcement{JobID: jobID, Status: commonStatus(objs, fallback), Origin: origin,
 		RequestID: requestID, SourceIP: SourceIP, UserAgent: UserAgent}
 	for _, o := range objs {
-		typ := o.ContentType
-		if typ == "" {
-			typ = typeOf(o.Content)
-		}
 		a.Attachments = append(a.Attachments, callback.Attachment{Content: o.Content, Key: o.Key,
-			ContentType: typ, Size: o.Size, SHA256: hex.EncodeToString(o.SHA256[:])})
+			ContentType: o.ContentType, Size: o.Size, SHA256: hex.EncodeToString(o.SHA256[:])})
 	}
 	return a
 }

@@ -32,24 +32,6 @@ const (
 	callbackURL = "https://abc123.execute-api.eu-west-1.amazonaws.com/callback"
 )
 
-// syncBuffer is a log sink written by several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is a reconciler over the local sinks, or S3 and SQS in moto,
 // and the fake Jobs API, with a clock the test moves.
 type fixture struct {
@@ -58,7 +40,7 @@ type fixture struct {
 	dir  string
 	aws  *awsSinks // nil for the local sinks
 	core *callback.Service
-	logs *syncBuffer
+	logs *callbacktest.SyncBuffer
 	now  time.Time
 	cfg  reconcile.Config
 }
@@ -72,7 +54,7 @@ const (
 func newFixture(t *testing.T) *fixture { return newFixtureOn(t, onLocal) }
 
 func newFixtureOn(t *testing.T, sinks string) *fixture {
-	f := &fixture{t: t, api: jobsapitest.New(t, apiKey), dir: t.TempDir(), logs: &syncBuffer{},
+	f := &fixture{t: t, api: jobsapitest.New(t, apiKey), dir: t.TempDir(), logs: &callbacktest.SyncBuffer{},
 		now: time.Now().UTC().Truncate(time.Millisecond)}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	core := callback.Config{Auth: auth.Disabled{}, KeyPrefix: "tx/", Logger: logger, Now: func() time.Time { return f.now }}

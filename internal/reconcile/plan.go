@@ -122,15 +122,3 @@ func contentOfKey(rel string) string {
 	}
 	return callback.ContentOther
 }
-
-// typeOf is the Content-Type of a stored object whose store kept none: the
-// type the core gives such a content when the sender gave none.
-func typeOf(content string) string {
-	switch content {
-	case callback.ContentTranscript, callback.ContentJobInfo:
-		return "application/json"
-	case callback.ContentData, callback.ContentOther:
-		return "application/octet-stream"
-	}
-	return "text/plain; charset=utf-8"
-}

@@ -9,12 +9,13 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"smcallbacks/internal/callback"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"smcallbacks/internal/callback"
 )
 
 // IndexAPI is the part of the S3 client that an Index uses.

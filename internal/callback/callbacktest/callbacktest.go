@@ -184,3 +184,23 @@ func NewService(t testing.TB, c callback.Config) *callback.Service {
 	}
 	return svc
 }
+
+// SyncBuffer is a bytes.Buffer that may be written by several goroutines,
+// or a process's output, while the test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
