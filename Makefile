@@ -88,15 +88,17 @@ $(RIE):
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	mv $(TOOLS)/aws-lambda-rie $@
 
-# The cold-start comparison: COLDSTART_RUNS inits each of the bootstrap, as
+# The cold-start comparisons: COLDSTART_RUNS inits each of the bootstrap, as
 # deployed, and of a hello-world, under the emulator; medians and their ratio.
+# Then what tracing adds to the init: hello-worlds that read a secret, bare,
+# with internal/xray and with aws-xray-sdk-go.
 COLDSTART_RUNS ?= 15
 # The streaming test's media size in make bench (make test sends 64 MiB).
 STREAM_BYTES ?= 1073741824
 bench: tools
-	$(GO) test -run '^$$' -bench . -skip '^BenchmarkColdStart$$' -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Tracing)?ColdStart$$' -benchmem ./...
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) COLDSTART_RUNS=$(COLDSTART_RUNS) \
-		$(GO) test -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 1x ./functions/callback
+		$(GO) test -run '^$$' -bench '^Benchmark(Tracing)?ColdStart$$' -benchtime 1x ./functions/callback
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server STREAM_BYTES=$(STREAM_BYTES) \
 		$(GO) test -count=1 -timeout 30m -run '^TestServerStreamsLargeMedia$$' -v ./functions/callback | grep -E '^(\s+stream_test.go|---|ok|FAIL)'
 

@@ -6,13 +6,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"smcallbacks/internal/app/assemblerapp"
 	"smcallbacks/internal/config"
+	"smcallbacks/internal/observe"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := observe.Logger(os.Stderr, cfg.Observability, true)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := assemblerapp.Run(ctx, cfg, logger); err != nil {

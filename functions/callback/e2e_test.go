@@ -15,6 +15,7 @@ import (
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/callback/callbacktest"
 	"smcallbacks/internal/mototest"
+	"smcallbacks/internal/promexport/promtest"
 )
 
 // These tests build the real binary, run it in server mode on the embedded
@@ -219,6 +220,43 @@ func TestServerEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+	checkServerMetrics(t, s, len(tests))
+}
+
+// checkServerMetrics scrapes GET /metrics, without a token, after
+// TestServerEndToEnd's callbacks, and parses it as Prometheus does.
+func checkServerMetrics(t *testing.T, s *server, callbacks int) {
+	families := promtest.Scrape(t, s.url+"/metrics")
+	counters := []struct {
+		name, label, value string
+		want               float64
+	}{
+		{"speechmatics_callbacks_total", "outcome", "stored", 4},
+		{"speechmatics_callbacks_total", "outcome", "unauthorized", 1},
+		{"speechmatics_callbacks_total", "outcome", "bad_request", 3},
+		{"speechmatics_callbacks_total", "outcome", "unavailable", 0},
+		{"speechmatics_attachments_total", "content", "transcript.json-v2", 2},
+		{"speechmatics_attachments_total", "content", "jobinfo", 1},
+		{"speechmatics_attachments_total", "content", "data", 1},
+		{"speechmatics_attachments_total", "content", "transcript.srt", 1},
+		{"speechmatics_attachment_bytes_total", "", "", float64(len(readFile(t, testdata("transcript-json-v2-example.json"))) +
+			len(readFile(t, testdata("jobinfo.json"))) + len(readFile(t, testdata("media.wav"))) +
+			len(readFile(t, testdata("transcript-json-v2-sdk-test-fixture.json"))) + len(readFile(t, testdata("transcript-srt-excerpt.srt"))))},
+		{"speechmatics_unknown_status_total", "", "", 0},
+	}
+	for _, c := range counters {
+		if got, ok := promtest.Counter(families[c.name], c.label, c.value); !ok || got != c.want {
+			t.Errorf("%s{%s=%q}: got %v (found %v), want %v", c.name, c.label, c.value, got, ok, c.want)
+		}
+	}
+	h := families["speechmatics_handler_duration_seconds"]
+	if h == nil || len(h.GetMetric()) != 1 || h.GetMetric()[0].GetHistogram().GetSampleCount() != uint64(callbacks) {
+		t.Errorf("speechmatics_handler_duration_seconds: got %v, want a histogram of %d callbacks", h, callbacks)
+	}
+	_, body := curl(t, s.url+"/metrics")
+	if strings.Contains(body, "e2e-token") || strings.Contains(body, "guess") || strings.Contains(body, "r6sr3jlzjj") {
+		t.Error("/metrics holds a token or a job ID")
 	}
 }
 

@@ -55,6 +55,14 @@ func TestLambdaReconciler(t *testing.T) {
 	if got := invokeRaw(t, url); json.Unmarshal([]byte(got), &sum) != nil || sum.JobsReconciled != 1 || sum.ContentsRecovered != 1 {
 		t.Fatalf("got %s, want lost1's transcript recovered", got)
 	}
+	// The run's metrics: one EMF record, after the placeholder's run, which
+	// asked nothing and records nothing.
+	rec := waitMetric(t, out, "JobsReconciled")
+	for name, want := range map[string]float64{"JobsReconciled": 1, "ContentsRecovered": 1, "ContentsUnrecoverable": 0, "JobsWaiting": 0, "OldestUnsettledAge": 0} {
+		if got, _ := rec.Metric(name); got != want {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
 	msgs := moto.Messages(t, queueURL)
 	if len(msgs) != 1 {
 		t.Fatalf("got %d messages, want 1", len(msgs))

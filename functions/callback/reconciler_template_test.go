@@ -70,7 +70,8 @@ func TestTemplateReconciler(t *testing.T) {
 }
 
 // checkReconcilerRole: get and put below the key prefix, list only below
-// it, send on the callback queue, read its secret, write its log.
+// it, send on the callback queue, read its secret, write its log and its
+// traces.
 func checkReconcilerRole(t *testing.T, tmpl map[string]any, props map[string]any) {
 	t.Helper()
 	if _, ok := props["Policies"]; ok || !reflect.DeepEqual(props["Role"], map[string]any{"Fn::GetAtt": "ReconcilerRole.Arn"}) {
@@ -96,6 +97,7 @@ func checkReconcilerRole(t *testing.T, tmpl map[string]any, props map[string]any
 		{"sqs:SendMessage", map[string]any{"Fn::GetAtt": "Queue.Arn"}, nil},
 		{"secretsmanager:GetSecretValue", map[string]any{"Ref": "SpeechmaticsApiKeySecret"}, nil},
 		{[]any{"logs:CreateLogStream", "logs:PutLogEvents"}, map[string]any{"Fn::GetAtt": "ReconcilerLogGroup.Arn"}, nil},
+		{[]any{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*", nil},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got grants %v, want %v", got, want)

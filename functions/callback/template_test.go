@@ -319,6 +319,7 @@ func TestTemplateAssembler(t *testing.T) {
 		{[]any{"s3:GetObject", "s3:PutObject"}, map[string]any{"Fn::Sub": "${Bucket.Arn}/${KeyPrefix}*/manifest.json"}},
 		{"sqs:SendMessage", map[string]any{"Fn::GetAtt": "OutputQueue.Arn"}},
 		{[]any{"logs:CreateLogStream", "logs:PutLogEvents"}, map[string]any{"Fn::GetAtt": "AssemblerLogGroup.Arn"}},
+		{[]any{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got grants %v, want %v", got, want)

@@ -7,13 +7,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"smcallbacks/internal/app/reconcilerapp"
 	"smcallbacks/internal/config"
+	"smcallbacks/internal/observe"
 )
 
 func main() {
@@ -22,7 +22,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := observe.Logger(os.Stderr, cfg.Observability, cfg.Lambda)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := reconcilerapp.Run(ctx, cfg, logger); err != nil {

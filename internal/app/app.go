@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -25,25 +26,30 @@ import (
 	"smcallbacks/internal/config"
 	"smcallbacks/internal/httpserver"
 	"smcallbacks/internal/local"
+	"smcallbacks/internal/metrics"
+	"smcallbacks/internal/observe"
+	"smcallbacks/internal/promexport"
 	"smcallbacks/internal/s3store"
 	"smcallbacks/internal/sqsqueue"
 )
 
-// NewLogger returns the JSON logger at the configured level.
+// NewLogger returns the JSON logger at the configured level, with the
+// invocation's fields under Lambda.
 func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return observe.Logger(w, cfg.Observability, cfg.Lambda)
 }
 
 // NewService builds the callback service and its dependencies, once per
-// process.
-func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*callback.Service, error) {
-	svc := callback.Config{Sources: cfg.AllowedSources, KeyPrefix: cfg.KeyPrefix, Logger: logger}
+// process. Each callback's metrics go to rec.
+func NewService(ctx context.Context, cfg *config.Config, logger *slog.Logger, rec metrics.Recorder) (*callback.Service, error) {
+	svc := callback.Config{Sources: cfg.AllowedSources, KeyPrefix: cfg.KeyPrefix, Logger: logger, Metrics: rec}
 	var awsCfg *aws.Config
 	if !cfg.Local() || cfg.AuthSecretID != "" {
 		c, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
+		observe.Trace(&c, cfg.Observability)
 		awsCfg = &c
 	}
 	switch {
@@ -120,15 +126,21 @@ func useAWS(awsCfg aws.Config, svc *callback.Config, cfg *config.Config, logger 
 }
 
 // Run serves callbacks until ctx is done: under the Lambda runtime when
-// cfg.Lambda, else as an HTTP server on cfg.ListenAddr.
+// cfg.Lambda, with metric records on standard output, else as an HTTP
+// server on cfg.ListenAddr, with the metrics at /metrics.
 func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	svc, err := NewService(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
 	if cfg.Lambda {
+		svc, err := NewService(ctx, cfg, logger, observe.Metrics(os.Stdout, cfg.Observability))
+		if err != nil {
+			return err
+		}
 		lambda.StartWithOptions(&apigateway.Handler{Service: svc}, lambda.WithContext(ctx))
 		return nil // not reached: the runtime loop exits the process
+	}
+	reg := promexport.New(metrics.Receiver)
+	svc, err := NewService(ctx, cfg, logger, reg)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -139,5 +151,6 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 		TrustedProxies:  cfg.TrustedProxies,
+		Metrics:         reg.Handler(),
 	}, logger)
 }

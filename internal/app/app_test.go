@@ -34,7 +34,7 @@ func awsService(t *testing.T, env []string, bucket, queueURL string) *callback.S
 		BucketName: bucket, QueueURL: queueURL, KeyPrefix: "transcripts/",
 		AuthHeaders: []auth.Credential{{Name: "Authorization", Value: "Bearer t"}},
 	}
-	svc, err := NewService(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	svc, err := NewService(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

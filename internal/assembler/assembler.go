@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"smcallbacks/internal/callback"
 )
@@ -43,48 +44,57 @@ type Assembler struct {
 	Logger   *slog.Logger
 }
 
-// Handle applies one event. It returns nil once the manifest holds the event
-// and, for a job that has ended, the message is sent; an error means the
-// event should be tried again.
-func (a *Assembler) Handle(ctx context.Context, ev *callback.Event) error {
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err := a.apply(ctx, ev)
-		if !errors.Is(err, ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("job %s: %d conflicting writes in a row: %w", ev.JobID, maxAttempts, ErrConflict)
+// Ending is a job's end, announced while handling an event.
+type Ending struct {
+	// State is StateCompleted or StateFailed.
+	State string
+	// Took is the time from the job's earliest event to its end.
+	Took time.Duration
 }
 
-func (a *Assembler) apply(ctx context.Context, ev *callback.Event) error {
+// Handle applies one event. It returns once the manifest holds the event
+// and, for a job that has ended, the message is sent, with the job's
+// Ending when this event's handling sent it; an error means the event should
+// be tried again.
+func (a *Assembler) Handle(ctx context.Context, ev *callback.Event) (*Ending, error) {
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		end, err := a.apply(ctx, ev)
+		if !errors.Is(err, ErrConflict) {
+			return end, err
+		}
+	}
+	return nil, fmt.Errorf("job %s: %d conflicting writes in a row: %w", ev.JobID, maxAttempts, ErrConflict)
+}
+
+func (a *Assembler) apply(ctx context.Context, ev *callback.Event) (*Ending, error) {
 	m, version, err := a.Store.Get(ctx, ev.JobID)
 	if errors.Is(err, ErrNotFound) {
 		m, version = NewManifest(ev.JobID), ""
 	} else if err != nil {
-		return fmt.Errorf("get manifest of %s: %w", ev.JobID, err)
+		return nil, fmt.Errorf("get manifest of %s: %w", ev.JobID, err)
 	}
 	next, changed := Apply(m, ev, a.Expected)
 	if changed {
 		if version, err = a.Store.Put(ctx, ev.JobID, next, version); err != nil {
-			return fmt.Errorf("put manifest of %s: %w", ev.JobID, err)
+			return nil, fmt.Errorf("put manifest of %s: %w", ev.JobID, err)
 		}
 		if next.State != m.State {
-			a.Logger.Info("job ended", "job_id", ev.JobID, "state", next.State, "request_id", ev.RequestID)
+			a.Logger.InfoContext(ctx, "job ended", "job_id", ev.JobID, "state", next.State, "request_id", ev.RequestID)
 		}
 		m = next
 	}
 	if m.State == StatePending || m.Announced {
-		return nil
+		return nil, nil
 	}
 	// Sent before it is marked as sent: a crash in between sends it again,
 	// never not at all.
 	if err := a.Announcer.Announce(ctx, m.Message()); err != nil {
-		return fmt.Errorf("announce %s: %w", ev.JobID, err)
+		return nil, fmt.Errorf("announce %s: %w", ev.JobID, err)
 	}
 	announced := m.clone()
 	announced.Announced = true
 	if _, err := a.Store.Put(ctx, ev.JobID, announced, version); err != nil {
-		return fmt.Errorf("put manifest of %s: %w", ev.JobID, err)
+		return nil, fmt.Errorf("put manifest of %s: %w", ev.JobID, err)
 	}
-	return nil
+	return &Ending{State: m.State, Took: m.took()}, nil
 }

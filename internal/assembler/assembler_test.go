@@ -131,7 +131,7 @@ func TestEveryOrder(t *testing.T) {
 				var wg sync.WaitGroup
 				for range 2 {
 					wg.Go(func() {
-						if err := a.Handle(context.Background(), events[i]); err != nil {
+						if _, err := a.Handle(context.Background(), events[i]); err != nil {
 							t.Error(err)
 						}
 					})
@@ -202,7 +202,7 @@ func TestApply(t *testing.T) {
 func TestFailedMessage(t *testing.T) {
 	a, _, ann := newAssembler()
 	for _, ev := range []*callback.Event{event("success", time.Second, "transcript.srt"), event("fetch_error", 2*time.Second)} {
-		if err := a.Handle(context.Background(), ev); err != nil {
+		if _, err := a.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -221,19 +221,24 @@ func TestAnnounceRetried(t *testing.T) {
 		a.Handle(context.Background(), ev)
 	}
 	ann.err = errors.New("queue down")
-	if err := a.Handle(context.Background(), events[2]); err == nil {
+	if _, err := a.Handle(context.Background(), events[2]); err == nil {
 		t.Fatal("got nil, want the announce error")
 	}
 	ann.err = nil
-	if err := a.Handle(context.Background(), events[2]); err != nil {
+	end, err := a.Handle(context.Background(), events[2])
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The job's events arrive at 1, 2 and 3 s: it took from the first to the last.
+	if want := (Ending{State: StateCompleted, Took: 2 * time.Second}); end == nil || *end != want {
+		t.Errorf("got ending %+v, want %+v", end, want)
 	}
 	if len(ann.msgs) != 1 || store.transitions != 1 {
 		t.Errorf("got %d messages and %d state changes, want 1 and 1", len(ann.msgs), store.transitions)
 	}
 	puts := store.puts
-	if err := a.Handle(context.Background(), events[0]); err != nil || store.puts != puts || len(ann.msgs) != 1 {
-		t.Errorf("an old event again: got %v, %d more writes, %d messages; want nothing done", err, store.puts-puts, len(ann.msgs))
+	if end, err := a.Handle(context.Background(), events[0]); err != nil || end != nil || store.puts != puts || len(ann.msgs) != 1 {
+		t.Errorf("an old event again: got %v, %+v, %d more writes, %d messages; want nothing done", err, end, store.puts-puts, len(ann.msgs))
 	}
 }
 

@@ -109,6 +109,15 @@ func (m *Manifest) endedAt(expected []string) *time.Time {
 	return nil
 }
 
+// took is the time from the job's earliest event to its end. Every event
+// has a status: the earliest status is the earliest event.
+func (m *Manifest) took() time.Duration {
+	if m.EndedAt == nil || len(m.Statuses) == 0 {
+		return 0
+	}
+	return m.EndedAt.Sub(m.Statuses[0].ReceivedAt)
+}
+
 func (m *Manifest) addStatus(status string, at time.Time) {
 	for i, s := range m.Statuses {
 		if s.Status == status {

@@ -49,10 +49,10 @@ func (s *Service) Announce(ctx context.Context, a *Announcement) error {
 	err := s.c.Queue.Send(ctx, ev)
 	attrs := []any{"job_id", ev.JobID, "status", ev.Status, "origin", ev.Origin, "request_id", ev.RequestID, "keys", keys}
 	if err != nil {
-		s.c.Logger.Error("announce", append(attrs, "error", err.Error())...)
+		s.c.Logger.ErrorContext(ctx, "announce", append(attrs, "error", err.Error())...)
 		return fmt.Errorf("send event of %s: %w", a.JobID, err)
 	}
-	s.c.Logger.Info("announce", attrs...)
+	s.c.Logger.InfoContext(ctx, "announce", attrs...)
 	return nil
 }
 

@@ -288,7 +288,7 @@ func (in *intake) release() {
 	defer cancel()
 	for _, p := range in.parts {
 		if err := p.held.release(ctx); err != nil {
-			in.svc.logger().Warn("release attachment", "part", p.index, "key", p.key, "error", err.Error())
+			in.svc.logger().WarnContext(in.ctx, "release attachment", "part", p.index, "key", p.key, "error", err.Error())
 		}
 	}
 }

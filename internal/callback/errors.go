@@ -55,3 +55,24 @@ func answer(err error) (int, string) {
 		return http.StatusInternalServerError, "internal error"
 	}
 }
+
+// outcome names an answer's status code for the Callbacks metric, one of
+// metrics.Outcomes.
+func outcome(code int) string {
+	switch {
+	case code < 300:
+		return "stored"
+	case code == http.StatusUnauthorized:
+		return "unauthorized"
+	case code == http.StatusForbidden:
+		return "forbidden"
+	case code == http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case code == http.StatusServiceUnavailable:
+		return "unavailable"
+	case code < 500:
+		return "bad_request"
+	default:
+		return "error"
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"smcallbacks/internal/metrics"
 )
 
 // maxParallelPuts bounds how many attachments of one callback are written at
@@ -37,6 +39,9 @@ type Config struct {
 	SpoolDir string
 	// Logger gets one line per callback; nil means slog.Default().
 	Logger *slog.Logger
+	// Metrics gets the metrics of each callback (metrics.Receiver); nil
+	// keeps none.
+	Metrics metrics.Recorder
 	// Now returns the time a callback is received; nil means time.Now.
 	Now func() time.Time
 }
@@ -67,6 +72,9 @@ func New(c Config) (*Service, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Discard{}
+	}
 	return &Service{c: c}, nil
 }
 
@@ -90,10 +98,10 @@ func (s *Service) Handle(ctx context.Context, req *Request) (resp *Response) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			resp = s.finish(req, ev, start, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+			resp = s.finish(ctx, req, ev, start, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 		}
 	}()
-	return s.finish(req, ev, start, s.handle(ctx, req, ev))
+	return s.finish(ctx, req, ev, start, s.handle(ctx, req, ev))
 }
 
 // handle does the work of Handle, filling in ev as it learns about the
@@ -230,8 +238,8 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// finish logs the callback and builds the answer.
-func (s *Service) finish(req *Request, ev *Event, start time.Time, err error) *Response {
+// finish logs the callback, records its metrics and builds the answer.
+func (s *Service) finish(ctx context.Context, req *Request, ev *Event, start time.Time, err error) *Response {
 	code, message := answer(err)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
@@ -248,7 +256,9 @@ func (s *Service) finish(req *Request, ev *Event, start time.Time, err error) *R
 		body = okBody{JobID: ev.JobID, Status: ev.Status, RequestID: req.RequestID, Stored: stored}
 	}
 	b, _ := json.Marshal(body) // plain strings and slices: cannot fail
-	s.log(ev, start, code, err)
+	took := time.Since(start)
+	s.log(ctx, ev, took, code, err)
+	s.record(ctx, ev, took, code, err)
 	return &Response{StatusCode: code, Header: h, Body: b}
 }
 
@@ -261,7 +271,7 @@ type logAttachment struct {
 
 func (s *Service) logger() *slog.Logger { return s.c.Logger }
 
-func (s *Service) log(ev *Event, start time.Time, code int, err error) {
+func (s *Service) log(ctx context.Context, ev *Event, took time.Duration, code int, err error) {
 	logger := s.logger()
 	attachments := make([]logAttachment, len(ev.Attachments))
 	for i, a := range ev.Attachments {
@@ -273,7 +283,7 @@ func (s *Service) log(ev *Event, start time.Time, code int, err error) {
 		slog.String("request_id", ev.RequestID),
 		slog.String("source_ip", ev.SourceIP),
 		slog.Any("attachments", attachments),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("duration_ms", milliseconds(took)),
 		slog.Int("outcome", code),
 	}
 	level := slog.LevelInfo
@@ -288,7 +298,45 @@ func (s *Service) log(ev *Event, start time.Time, code int, err error) {
 		}
 		attrs = append(attrs, slog.String("error", logSafe(err).Error()))
 	}
-	logger.LogAttrs(context.Background(), level, "callback", attrs...)
+	// The context carries what the door knows of the invocation (a
+	// Lambda request ID) for the logger to add.
+	logger.LogAttrs(context.WithoutCancel(ctx), level, "callback", attrs...)
+}
+
+func milliseconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// record gives the callback's metrics to the recorder: its outcome, how
+// long it took, and what it stored, by content.
+func (s *Service) record(ctx context.Context, ev *Event, took time.Duration, code int, err error) {
+	unknown := 0.0
+	if ev.Status != "" && !knownStatuses[ev.Status] {
+		unknown = 1
+	}
+	samples := []metrics.Sample{
+		{Metric: metrics.Callbacks, Dimension: outcome(code), Value: 1},
+		{Metric: metrics.HandlerDuration, Value: milliseconds(took)},
+		{Metric: metrics.UnknownStatus, Value: unknown},
+	}
+	var size int64
+	if err == nil {
+		// One sample per content, in the order the contents came.
+		var contents []string
+		counts := map[string]float64{}
+		for _, a := range ev.Attachments {
+			if counts[a.Content] == 0 {
+				contents = append(contents, a.Content)
+			}
+			counts[a.Content]++
+			size += a.Size
+		}
+		for _, c := range contents {
+			samples = append(samples, metrics.Sample{Metric: metrics.Attachments, Dimension: c, Value: counts[c]})
+		}
+	}
+	samples = append(samples, metrics.Sample{Metric: metrics.AttachmentBytes, Value: float64(size)})
+	s.c.Metrics.Record(context.WithoutCancel(ctx), samples,
+		metrics.Property{Name: "job_id", Value: ev.JobID}, metrics.Property{Name: "status", Value: ev.Status},
+		metrics.Property{Name: "request_id", Value: ev.RequestID})
 }
 
 // logSafe drops the detail of errors about the request body, which can quote

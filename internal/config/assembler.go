@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"smcallbacks/internal/callback"
@@ -16,7 +15,7 @@ type Assembler struct {
 	OutputQueueURL string
 	// ExpectedContents complete a job, as callback events name them.
 	ExpectedContents []string
-	LogLevel         slog.Level
+	Observability
 }
 
 // LoadAssembler reads the assembler's configuration through getenv. Its
@@ -51,7 +50,7 @@ func LoadAssembler(getenv func(string) string) (*Assembler, error) {
 	if len(c.ExpectedContents) == 0 {
 		bad("EXPECTED_CONTENTS: required: the contents that complete a job, such as transcript.json-v2,jobinfo")
 	}
-	c.LogLevel = logLevel(getenv, bad)
+	c.Observability = loadObservability(getenv, bad)
 	if len(problems) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}

@@ -45,7 +45,7 @@ type Config struct {
 	// MaxBodyBytes bounds a callback's body in server mode (API Gateway
 	// bounds it under Lambda).
 	MaxBodyBytes int64
-	LogLevel     slog.Level
+	Observability
 }
 
 // Local reports whether the embedded local sinks are in use.
@@ -117,7 +117,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.BodyIdleTimeout = d
 	}
-	c.LogLevel = logLevel(getenv, bad)
+	c.Observability = loadObservability(getenv, bad)
 	if len(problems) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}

@@ -77,6 +77,15 @@ func TestLoad(t *testing.T) {
 		{"bad allowlist", map[string]string{"AUTH_HEADERS": hdr, "ALLOWED_SOURCE_IPS": "eu9", "TRUSTED_PROXIES": "eu1", "BODY_IDLE_TIMEOUT": "0"},
 			[]string{`ALLOWED_SOURCE_IPS: want a CIDR, an IP, or eu1, eu2, us1, us2, au1, got "eu9"`, `TRUSTED_PROXIES: want a CIDR or an IP, got "eu1"`, "BODY_IDLE_TIMEOUT"}, nil},
 		{"bad log level", map[string]string{"AUTH_HEADERS": hdr, "LOG_LEVEL": "loud"}, []string{`LOG_LEVEL: want debug, info, warn or error, got "loud"`}, nil},
+		{"metrics namespace and Lambda's names", map[string]string{"AUTH_HEADERS": hdr, "METRICS_NAMESPACE": "Team/Callbacks",
+			"AWS_LAMBDA_FUNCTION_NAME": "stack-CallbackFunction-x", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST"}, nil,
+			func(c *Config) bool {
+				return c.MetricsNamespace == "Team/Callbacks" && c.FunctionName == "stack-CallbackFunction-x" && c.FunctionVersion == "$LATEST"
+			}},
+		{"default metrics namespace", map[string]string{"AUTH_HEADERS": hdr}, nil,
+			func(c *Config) bool { return c.MetricsNamespace == "SpeechmaticsCallbacks" && c.FunctionName == "" }},
+		{"bad metrics namespace", map[string]string{"AUTH_HEADERS": hdr, "METRICS_NAMESPACE": ":Callbacks"}, []string{`METRICS_NAMESPACE: want up to 255`}, nil},
+		{"namespace too long", map[string]string{"AUTH_HEADERS": hdr, "METRICS_NAMESPACE": strings.Repeat("a", 256)}, []string{`METRICS_NAMESPACE`}, nil},
 		{"absolute prefix", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "/x/"}, []string{"KEY_PREFIX: must not start with '/'"}, nil},
 		{"prefix climbing out", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": "a/../../"}, []string{"KEY_PREFIX: must not contain '.' or '..'"}, nil},
 		{"prefix with backslash", map[string]string{"AUTH_HEADERS": hdr, "KEY_PREFIX": `a\`}, []string{`KEY_PREFIX: must not contain '\'`}, nil},

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,9 +42,9 @@ type Reconciler struct {
 	SettledBy   string
 	// Job limits a run to one job, whatever its grace; Replay re-sends the
 	// event of one job's stored objects and does nothing else.
-	Job      string
-	Replay   string
-	LogLevel slog.Level
+	Job    string
+	Replay string
+	Observability
 }
 
 // Local reports whether the embedded local sinks are in use.
@@ -83,7 +82,7 @@ func LoadReconciler(getenv func(string) string) (*Reconciler, error) {
 	if c.Job != "" && c.Replay != "" {
 		bad("RECONCILE_JOB and RECONCILE_REPLAY: set one or the other")
 	}
-	c.LogLevel = logLevel(getenv, bad)
+	c.Observability = loadObservability(getenv, bad)
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))

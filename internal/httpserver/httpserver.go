@@ -19,8 +19,8 @@ import (
 	"smcallbacks/internal/sourceip"
 )
 
-// Handler serves callbacks on every path, and GET /healthz for load
-// balancers and orchestrators.
+// Handler serves callbacks on every path, GET /healthz for load balancers
+// and orchestrators, and GET /metrics for Prometheus.
 type Handler struct {
 	Service *callback.Service
 	// MaxBodyBytes bounds a request's body: a longer one is answered 413.
@@ -31,6 +31,9 @@ type Handler struct {
 	BodyIdleTimeout time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies *sourceip.List
+	// Metrics, when set, serves GET /metrics, without authentication like
+	// /healthz: the metrics hold no token, header value or body byte.
+	Metrics http.Handler
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -41,6 +44,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
+		return
+	}
+	if r.URL.Path == "/metrics" && h.Metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		h.Metrics.ServeHTTP(w, r)
 		return
 	}
 	var body io.Reader = r.Body

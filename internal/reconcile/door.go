@@ -54,7 +54,7 @@ func (p *pass) reconcile(ctx context.Context, j *Job, g *gaps) error {
 	p.sum.JobsReconciled++
 	p.sum.ContentsRecovered += len(g.missing)
 	p.sum.ContentsReannounced += len(g.unannounced)
-	p.r.c.Logger.Info("reconciled", "job_id", j.ID, "job_status", j.Status, "request_id", requestID,
+	p.r.c.Logger.InfoContext(ctx, "reconciled", "job_id", j.ID, "job_status", j.Status, "request_id", requestID,
 		"recovered", g.missing, "reannounced", len(g.unannounced))
 	return nil
 }

@@ -150,8 +150,11 @@ func (f *fixture) object(key string) []byte {
 func (f *fixture) callback(jobID, status, content string, body []byte) {
 	f.t.Helper()
 	h := map[string][]string{"Content-Type": {"application/json"}, "User-Agent": {"Speechmatics-API/2.0"}}
-	if content == callback.ContentTxt {
+	switch content {
+	case callback.ContentTxt:
 		h["Content-Type"] = []string{"text/plain"}
+	case callback.ContentData:
+		h["Content-Type"] = []string{"audio/wav"}
 	}
 	resp := f.core.Handle(context.Background(), &callback.Request{Method: "POST", RawQuery: "id=" + jobID + "&status=" + status,
 		Header: h, Body: bytes.NewReader(body), SourceIP: "40.74.41.91", RequestID: "cb-" + jobID})
@@ -267,7 +270,7 @@ func assemble(t *testing.T, store *memManifests, ann *announcements, evs []*call
 	a := &assembler.Assembler{Store: store, Announcer: ann, Logger: slog.New(slog.DiscardHandler),
 		Expected: []string{callback.ContentTranscript, callback.ContentJobInfo}}
 	for _, ev := range evs {
-		if err := a.Handle(context.Background(), ev); err != nil {
+		if _, err := a.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,23 +33,25 @@ func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 		return false, nil // not finished: the next run looks again
 	}
 	want, unrecoverable := expected(j, mine)
-	p.reportUnrecoverable(j, unrecoverable)
-	if len(want) == 0 {
-		return true, nil
-	}
-	g, err := p.r.gaps(ctx, j, want)
+	g, err := p.r.gaps(ctx, j, want, unrecoverable)
 	if err != nil {
 		return p.failure(ctx, j, "read the store", err)
 	}
-	if g.empty() {
+	if g.empty() && (len(g.lost) == 0 || p.reported(j)) {
 		if n := p.st.Jobs[j.ID]; n != nil {
 			n.FirstIncomplete = nil
 		}
 		return true, nil
 	}
+	// A content the Jobs API cannot give may still come by callback
+	// within the grace: lost only once the job is due.
 	if !p.due(j) {
-		log.Debug("reconcile later", "missing", g.missing, "unannounced", len(g.unannounced))
+		log.DebugContext(ctx, "reconcile later", "missing", g.missing, "unannounced", len(g.unannounced), "lost", g.lost)
 		return false, nil
+	}
+	p.reportUnrecoverable(ctx, j, g.lost)
+	if g.empty() {
+		return true, nil
 	}
 	if err := p.reconcile(ctx, j, g); err != nil {
 		return p.failure(ctx, j, "reconcile", err)
@@ -65,23 +67,29 @@ func (p *pass) failure(ctx context.Context, j *Job, what string, err error) (boo
 	log := p.r.c.Logger.With("job_id", j.ID)
 	switch {
 	case errors.Is(err, ErrGone):
-		log.Info("job gone: settled", "step", what, "error", err.Error())
+		log.InfoContext(ctx, "job gone: settled", "step", what, "error", err.Error())
 		return true, nil
 	case errors.Is(err, ErrUnauthorized):
 		return false, err
 	case errors.Is(err, ErrUnavailable), ctx.Err() != nil:
-		log.Warn("job left for the next run", "step", what, "error", err.Error())
+		log.WarnContext(ctx, "job left for the next run", "step", what, "error", err.Error())
 		return false, nil
 	}
-	log.Error("job failed", "step", what, "error", err.Error())
+	log.ErrorContext(ctx, "job failed", "step", what, "error", err.Error())
 	p.sum.JobsFailed++
 	p.failed = true
 	return false, nil
 }
 
-// reportUnrecoverable logs and counts, once per job, the contents that the
-// Jobs API cannot give back.
-func (p *pass) reportUnrecoverable(j *Job, contents []string) {
+// reported reports whether the job's lost contents were reported.
+func (p *pass) reported(j *Job) bool {
+	n := p.st.Jobs[j.ID]
+	return n != nil && n.UnrecoverableReported
+}
+
+// reportUnrecoverable logs and counts, once per job, the contents that
+// never arrived and that the Jobs API cannot give back.
+func (p *pass) reportUnrecoverable(ctx context.Context, j *Job, contents []string) {
 	if len(contents) == 0 {
 		return
 	}
@@ -91,7 +99,7 @@ func (p *pass) reportUnrecoverable(j *Job, contents []string) {
 	}
 	n.UnrecoverableReported = true
 	p.sum.ContentsUnrecoverable += len(contents)
-	p.r.c.Logger.Warn("contents cannot be fetched back: only a callback delivers them",
+	p.r.c.Logger.WarnContext(ctx, "contents cannot be fetched back: only a callback delivers them",
 		"job_id", j.ID, "contents", contents)
 }
 
@@ -119,6 +127,8 @@ type gaps struct {
 	missing []string
 	// unannounced objects are stored but not in the manifest: announced.
 	unannounced []*StoredObject
+	// lost contents have no object, and the Jobs API cannot give them.
+	lost []string
 }
 
 func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 }
@@ -128,8 +138,9 @@ func (r *Reconciler) key(jobID, content string) string {
 	return r.c.KeyPrefix + jobID + "/" + rel
 }
 
-// gaps finds the expected contents that are missing or unannounced.
-func (r *Reconciler) gaps(ctx context.Context, j *Job, want []string) (*gaps, error) {
+// gaps finds the expected contents that are missing or unannounced, and
+// those of unfetchable that never arrived.
+func (r *Reconciler) gaps(ctx context.Context, j *Job, want, unfetchable []string) (*gaps, error) {
 	m, err := r.manifest(ctx, j.ID)
 	if err != nil {
 		return nil, err
@@ -167,7 +178,33 @@ func (r *Reconciler) gaps(ctx context.Context, j *Job, want []string) (*gaps, er
 			g.unannounced = append(g.unannounced, obj)
 		}
 	}
+	for _, c := range unfetchable {
+		ok, err := r.arrived(ctx, j.ID, m, c)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			g.lost = append(g.lost, c)
+		}
+	}
 	return g, nil
+}
+
+// arrived reports whether a callback stored the job's content c: the
+// manifest lists it, or an object is at its key (below data/ for the
+// media, whose name comes from the sender).
+func (r *Reconciler) arrived(ctx context.Context, jobID string, m *assembler.Manifest, c string) (bool, error) {
+	if m != nil {
+		if _, listed := m.Contents[c]; listed {
+			return true, nil
+		}
+	}
+	dir := r.c.KeyPrefix + jobID + "/"
+	if rel, ok := callback.FixedKey(c); ok {
+		return r.c.Index.Exists(ctx, dir+rel)
+	}
+	keys, err := r.c.Index.List(ctx, dir+c+"/")
+	return len(keys) > 0, err
 }
 
 // manifest returns the job's manifest; nil when there is none, or when

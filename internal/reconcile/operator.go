@@ -24,7 +24,7 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 	j, err := r.c.API.GetJob(work, id)
 	switch {
 	case errors.Is(err, ErrGone):
-		r.c.Logger.Info("job gone: nothing to reconcile", "job_id", id, "error", err.Error())
+		r.c.Logger.InfoContext(ctx, "job gone: nothing to reconcile", "job_id", id, "error", err.Error())
 	case err != nil:
 		return p.sum, fmt.Errorf("read job %s: %w", id, err)
 	default:
@@ -33,7 +33,7 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 			return p.sum, err
 		}
 		if p.sum.JobsOurs == 0 {
-			r.c.Logger.Warn("not a job of this receiver: left alone", "job_id", id, "callback_url", r.c.CallbackURL)
+			r.c.Logger.WarnContext(ctx, "not a job of this receiver: left alone", "job_id", id, "callback_url", r.c.CallbackURL)
 		}
 	}
 	p.st.Watermark = p.st.Watermark.UTC()

@@ -58,7 +58,9 @@ func runScenarios(t *testing.T, f *fixture) {
 	first := f.run()
 	t.Logf("first run: %d Jobs API requests", len(f.api.Requests()))
 	want := reconcile.Summary{JobsListed: 8, JobsOurs: 7, JobsReconciled: 4, ContentsRecovered: 6,
-		ContentsUnrecoverable: 1, JobsWaiting: 2, Pages: 1, Watermark: at(40 * time.Minute)}
+		ContentsUnrecoverable: 1, JobsWaiting: 2, Pages: 1, Watermark: at(40 * time.Minute),
+		// transonly1, finished and incomplete, is first seen so now.
+		OldestUnsettledSeconds: 0}
 	if *first != want {
 		t.Errorf("first run: got %+v, want %+v", *first, want)
 	}
@@ -81,11 +83,16 @@ func runScenarios(t *testing.T, f *fixture) {
 		}
 	}
 
-	f.now = f.now.Add(11 * time.Minute) // transonly1's grace is over
+	f.now = f.now.Add(5 * time.Minute) // within transonly1's grace
+	if mid := f.run(); mid.JobsReconciled != 0 || mid.JobsWaiting != 2 || mid.OldestUnsettledSeconds != 300 {
+		t.Errorf("after 5 minutes: got %+v, want transonly1 incomplete for 300 s, running1 waiting too", *mid)
+	}
+	f.now = f.now.Add(6 * time.Minute) // transonly1's grace is over
 	f.api.Reset()
 	second := f.run()
 	t.Logf("second run: %d Jobs API requests", len(f.api.Requests()))
-	if second.JobsReconciled != 1 || second.ContentsRecovered != 1 || second.ContentsUnrecoverable != 0 || second.JobsWaiting != 1 {
+	if second.JobsReconciled != 1 || second.ContentsRecovered != 1 || second.ContentsUnrecoverable != 0 || second.JobsWaiting != 1 ||
+		second.OldestUnsettledSeconds != 0 {
 		t.Errorf("second run: got %+v, want transonly1's jobinfo alone, running1 waiting, data1 not counted again", *second)
 	}
 	if n := f.api.Count("/jobs/transonly1/transcript"); n != 0 {
@@ -251,6 +258,44 @@ func TestRunJobIgnoresGrace(t *testing.T) {
 	}
 	if got := f.object("tx/j1/transcript.txt"); !bytes.Equal(got, transcripts(t)["txt"]) {
 		t.Errorf("got %q, want the txt transcript", got)
+	}
+}
+
+// TestUnrecoverableCounted counts a content the Jobs API cannot give only
+// when it never arrived, once the job's grace is over, and once per job.
+func TestUnrecoverableCounted(t *testing.T) {
+	f := newFixture(t)
+	tr := transcripts(t)
+	media := callbacktest.Fixture(t, "media.wav")
+	f.api.Add(
+		jobsapitest.Job{ID: "delivered1", CreatedAt: f.now.Add(-time.Minute), Status: "done", Transcripts: tr,
+			Notifications: []jobsapitest.Notification{ours("transcript"), ours("data")}},
+		jobsapitest.Job{ID: "lost1", CreatedAt: f.now.Add(-2 * time.Minute), Status: "done", Transcripts: tr,
+			Notifications: []jobsapitest.Notification{ours("transcript"), ours("data")}},
+	)
+	f.callback("delivered1", "success", callback.ContentTranscript, tr["json-v2"])
+	f.callback("delivered1", "success", callback.ContentData, media)
+	f.callback("lost1", "success", callback.ContentTranscript, tr["json-v2"])
+	runs := []struct {
+		after                    time.Duration
+		unrecoverable, waiting   int
+		oldestUnsettledInSeconds float64
+	}{
+		{0, 0, 1, 0},                 // lost1's media may still come
+		{5 * time.Minute, 0, 1, 300}, // still within the grace
+		{6 * time.Minute, 1, 0, 0},   // grace over: lost, and settled
+		{time.Minute, 0, 0, 0},       // counted once
+	}
+	for i, run := range runs {
+		f.now = f.now.Add(run.after)
+		sum := f.run()
+		if sum.ContentsUnrecoverable != run.unrecoverable || sum.JobsWaiting != run.waiting || sum.OldestUnsettledSeconds != run.oldestUnsettledInSeconds {
+			t.Errorf("run %d: got %+v, want %d unrecoverable, %d waiting, oldest unsettled %v s",
+				i+1, *sum, run.unrecoverable, run.waiting, run.oldestUnsettledInSeconds)
+		}
+	}
+	if n := f.api.Count("/jobs/delivered1/transcript") + f.api.Count("/jobs/lost1/transcript"); n != 0 {
+		t.Errorf("got %d transcript requests, want none: both transcripts are stored", n)
 	}
 }
 

@@ -73,16 +73,19 @@ func New(c Config) (*Reconciler, error) {
 
 // Summary counts what a run did.
 type Summary struct {
-	JobsListed            int  `json:"jobs_listed"`
-	JobsOurs              int  `json:"jobs_ours"`
-	JobsReconciled        int  `json:"jobs_reconciled"`
-	ContentsRecovered     int  `json:"contents_recovered"`
-	ContentsReannounced   int  `json:"contents_reannounced"`
-	ContentsUnrecoverable int  `json:"contents_unrecoverable"`
-	JobsWaiting           int  `json:"jobs_waiting"`
-	JobsFailed            int  `json:"jobs_failed"`
-	Pages                 int  `json:"pages"`
-	StoppedEarly          bool `json:"stopped_early"`
+	JobsListed            int `json:"jobs_listed"`
+	JobsOurs              int `json:"jobs_ours"`
+	JobsReconciled        int `json:"jobs_reconciled"`
+	ContentsRecovered     int `json:"contents_recovered"`
+	ContentsReannounced   int `json:"contents_reannounced"`
+	ContentsUnrecoverable int `json:"contents_unrecoverable"`
+	JobsWaiting           int `json:"jobs_waiting"`
+	// OldestUnsettledSeconds is how long the longest-waiting finished job
+	// has been incomplete (since a run first saw it so), 0 when none is.
+	OldestUnsettledSeconds float64 `json:"oldest_unsettled_seconds"`
+	JobsFailed             int     `json:"jobs_failed"`
+	Pages                  int     `json:"pages"`
+	StoppedEarly           bool    `json:"stopped_early"`
 	// Watermark is where the next run stops listing.
 	Watermark time.Time `json:"watermark"`
 }
@@ -94,6 +97,7 @@ func (s *Summary) Attrs() []slog.Attr {
 		slog.Int("jobs_reconciled", s.JobsReconciled), slog.Int("contents_recovered", s.ContentsRecovered),
 		slog.Int("contents_reannounced", s.ContentsReannounced),
 		slog.Int("contents_unrecoverable", s.ContentsUnrecoverable), slog.Int("jobs_waiting", s.JobsWaiting),
+		slog.Float64("oldest_unsettled_seconds", s.OldestUnsettledSeconds),
 		slog.Int("jobs_failed", s.JobsFailed), slog.Int("pages", s.Pages), slog.Bool("stopped_early", s.StoppedEarly),
 		slog.Time("watermark", s.Watermark),
 	}
@@ -238,6 +242,11 @@ func (p *pass) consider(ctx context.Context, j *Job) error {
 		p.sum.JobsWaiting++
 		if p.oldestUnsettled.IsZero() || j.CreatedAt.Before(p.oldestUnsettled) {
 			p.oldestUnsettled = j.CreatedAt
+		}
+		// A job still running is not late; a finished one is, from when a
+		// run first saw it incomplete.
+		if n := p.st.Jobs[j.ID]; n != nil && n.FirstIncomplete != nil {
+			p.sum.OldestUnsettledSeconds = max(p.sum.OldestUnsettledSeconds, p.now.Sub(*n.FirstIncomplete).Seconds())
 		}
 	}
 	return nil

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"smcallbacks/internal/assembler"
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/metrics"
 )
 
 // Handler applies each event of a batch and reports the ones that failed,
@@ -21,6 +24,9 @@ import (
 type Handler struct {
 	Assembler *assembler.Assembler
 	Logger    *slog.Logger
+	// Metrics gets each batch's metrics (metrics.Assembler); nil keeps
+	// none.
+	Metrics metrics.Recorder
 }
 
 // ErrPoison marks a message that is no callback event this code knows.
@@ -31,6 +37,8 @@ var ErrPoison = errors.New("not a version 1 callback event")
 // holds; other groups go on.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
+	var tally tally
+	defer func() { h.record(ctx, &tally, len(batch.Records)) }()
 	failedGroups := map[string]bool{}
 	for _, rec := range batch.Records {
 		group := rec.Attributes["MessageGroupId"]
@@ -40,10 +48,14 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 		}
 		ev, err := decode(rec.Body)
 		if err == nil {
-			err = h.Assembler.Handle(ctx, ev)
+			var end *assembler.Ending
+			end, err = h.Assembler.Handle(ctx, ev)
+			tally.add(end)
+		} else {
+			tally.poison++
 		}
 		if err != nil {
-			h.Logger.Error("event failed", "message_id", rec.MessageId, "error", err.Error())
+			h.Logger.ErrorContext(ctx, "event failed", "message_id", rec.MessageId, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			if group != "" {
 				failedGroups[group] = true
@@ -62,4 +74,39 @@ func decode(body string) (*callback.Event, error) {
 		return nil, fmt.Errorf("%w: version %d, job %q, status %q", ErrPoison, ev.Version, ev.JobID, ev.Status)
 	}
 	return &ev, nil
+}
+
+// tally counts what a batch did.
+type tally struct {
+	completed, failed, poison int
+	took                      []time.Duration
+}
+
+func (t *tally) add(end *assembler.Ending) {
+	if end == nil {
+		return
+	}
+	if end.State == assembler.StateFailed {
+		t.failed++
+	} else {
+		t.completed++
+	}
+	t.took = append(t.took, end.Took)
+}
+
+// record gives a batch's metrics to the recorder: zeros too, so that the
+// dashboard shows a batch that ended nothing.
+func (h *Handler) record(ctx context.Context, t *tally, size int) {
+	if h.Metrics == nil {
+		return
+	}
+	samples := []metrics.Sample{
+		{Metric: metrics.JobsCompleted, Value: float64(t.completed)},
+		{Metric: metrics.JobsFailed, Value: float64(t.failed)},
+		{Metric: metrics.PoisonEvents, Value: float64(t.poison)},
+	}
+	for _, d := range t.took {
+		samples = append(samples, metrics.Sample{Metric: metrics.JobCompletionTime, Value: d.Seconds()})
+	}
+	h.Metrics.Record(context.WithoutCancel(ctx), samples, metrics.Property{Name: "batch_size", Value: strconv.Itoa(size)})
 }

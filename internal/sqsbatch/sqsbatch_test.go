@@ -1,6 +1,7 @@
 package sqsbatch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 
 	"smcallbacks/internal/assembler"
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/emf"
+	"smcallbacks/internal/emf/emftest"
 	"smcallbacks/internal/mototest"
 	"smcallbacks/internal/s3manifest"
 	"smcallbacks/internal/sqsannounce"
@@ -186,5 +189,34 @@ func TestAgainstMoto(t *testing.T) {
 	json.Unmarshal([]byte(*msgs[0].Body), &msg)
 	if msg.Type != "job.completed" || msg.JobID != "r6sr3jlzjj" || msg.Contents["data"] != "r6sr3jlzjj/data" {
 		t.Errorf("got %s", *msgs[0].Body)
+	}
+}
+
+// TestBatchMetrics writes a batch's metrics as an EMF record: a job
+// completed 3 s after its first event, one failed, one poison message.
+func TestBatchMetrics(t *testing.T) {
+	var out bytes.Buffer
+	h := &Handler{Assembler: &assembler.Assembler{Store: &memStore{m: map[string]*assembler.Manifest{}}, Announcer: nopAnnouncer{},
+		Expected: []string{"jobinfo"}, Logger: discard}, Logger: discard, Metrics: emf.New(&out, "NS", "assembler")}
+	var batch events.SQSEvent
+	for i, body := range []string{
+		eventBody("a", "success", time.Second), eventBody("b", "error", 2*time.Second),
+		"not json", eventBody("a", "success", 4*time.Second, "jobinfo"),
+	} {
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: body})
+	}
+	if _, err := h.Handle(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	records := emftest.Records(t, out.Bytes())
+	if len(records) != 1 {
+		t.Fatalf("got %d records, want 1: %s", len(records), out.Bytes())
+	}
+	for name, want := range map[string]any{
+		"JobsCompleted": 1.0, "JobsFailed": 1.0, "PoisonEvents": 1.0, "JobCompletionTime": []any{0.0, 3.0}, // b ends first
+	} {
+		if got, _ := records[0].Metric(name); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -16,6 +17,7 @@ import (
 
 	"smcallbacks/internal/assembler"
 	"smcallbacks/internal/config"
+	"smcallbacks/internal/observe"
 	"smcallbacks/internal/s3manifest"
 	"smcallbacks/internal/sqsannounce"
 	"smcallbacks/internal/sqsbatch"
@@ -28,6 +30,7 @@ func New(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) (*sqsb
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	observe.Trace(&awsCfg, cfg.Observability)
 	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })
 	return &sqsbatch.Handler{
 		Assembler: &assembler.Assembler{
@@ -36,7 +39,8 @@ func New(ctx context.Context, cfg *config.Assembler, logger *slog.Logger) (*sqsb
 			Expected:  cfg.ExpectedContents,
 			Logger:    logger,
 		},
-		Logger: logger,
+		Logger:  logger,
+		Metrics: observe.Metrics(os.Stdout, cfg.Observability),
 	}, nil
 }
 

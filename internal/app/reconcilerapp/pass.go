@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smcallbacks/internal/jobsapi"
+	"smcallbacks/internal/metrics"
 	"smcallbacks/internal/reconcile"
 )
 
@@ -23,7 +24,7 @@ func (a *App) Pass(ctx context.Context) (*reconcile.Summary, error) {
 	}
 	key, err := a.apiKey(ctx)
 	if errors.Is(err, errNotConfigured) {
-		a.logger.Warn("not configured: the secret holds no Speechmatics API key yet; put it there to start reconciling",
+		a.logger.WarnContext(ctx, "not configured: the secret holds no Speechmatics API key yet; put it there to start reconciling",
 			"secret_id", a.cfg.APIKeySecretID)
 		return nil, nil
 	}
@@ -64,8 +65,16 @@ func (a *App) replay(ctx context.Context, rc reconcile.Config) error {
 	return nil
 }
 
-// summarize logs the summary line and passes the result on.
+// summarize logs the summary line, records the run's metrics and passes
+// the result on.
 func (a *App) summarize(ctx context.Context, sum *reconcile.Summary, err error) (*reconcile.Summary, error) {
+	a.metrics.Record(context.WithoutCancel(ctx), []metrics.Sample{
+		{Metric: metrics.JobsReconciled, Value: float64(sum.JobsReconciled)},
+		{Metric: metrics.ContentsRecovered, Value: float64(sum.ContentsRecovered)},
+		{Metric: metrics.ContentsUnrecoverable, Value: float64(sum.ContentsUnrecoverable)},
+		{Metric: metrics.JobsWaiting, Value: float64(sum.JobsWaiting)},
+		{Metric: metrics.OldestUnsettledAge, Value: sum.OldestUnsettledSeconds},
+	})
 	attrs := sum.Attrs()
 	level := slog.LevelInfo
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ import (
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/config"
 	"smcallbacks/internal/local"
+	"smcallbacks/internal/metrics"
+	"smcallbacks/internal/observe"
 	"smcallbacks/internal/reconcile"
 	"smcallbacks/internal/s3manifest"
 	"smcallbacks/internal/s3store"
@@ -49,12 +52,14 @@ type App struct {
 	logger *slog.Logger
 	rc     reconcile.Config
 	secret *awssecret.Source
+	// metrics gets each run's metrics (metrics.Reconciler).
+	metrics metrics.Recorder
 }
 
 // New builds the sinks, the index, the state store and the callback core
 // that the reconciler hands its callbacks to.
 func New(ctx context.Context, cfg *config.Reconciler, logger *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, logger: logger, rc: reconcile.Config{
+	a := &App{cfg: cfg, logger: logger, metrics: metrics.Discard{}, rc: reconcile.Config{
 		KeyPrefix: cfg.KeyPrefix, CallbackURL: cfg.CallbackURL, Grace: cfg.Grace, Lookback: cfg.Lookback, Logger: logger,
 	}}
 	svc := callback.Config{Auth: auth.Disabled{}, KeyPrefix: cfg.KeyPrefix, Logger: logger}
@@ -64,6 +69,7 @@ func New(ctx context.Context, cfg *config.Reconciler, logger *slog.Logger) (*App
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
+		observe.Trace(&awsCfg, cfg.Observability)
 	}
 	if cfg.APIKeySecretID != "" {
 		a.secret = awssecret.New(secretsmanager.NewFromConfig(awsCfg), cfg.APIKeySecretID)
@@ -166,6 +172,7 @@ func Run(ctx context.Context, cfg *config.Reconciler, logger *slog.Logger) error
 		return err
 	}
 	if cfg.Lambda {
+		a.metrics = observe.Metrics(os.Stdout, cfg.Observability)
 		lambda.StartWithOptions(a.Handle, lambda.WithContext(ctx))
 		return nil // not reached: the runtime loop exits the process
 	}

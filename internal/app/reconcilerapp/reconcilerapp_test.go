@@ -155,7 +155,7 @@ func TestAnnouncedNotStored(t *testing.T) {
 		if ev.Origin != callback.OriginReconciler || ev.Status != "success" || len(ev.Attachments) != 2 || ev.Attachments[0].Bucket != s.bucket {
 			t.Errorf("got event %s, want the reconciler's of two stored objects", *m.Body)
 		}
-		if err := a.Handle(context.Background(), &ev); err != nil {
+		if _, err := a.Handle(context.Background(), &ev); err != nil {
 			t.Fatal(err)
 		}
 	}
