@@ -1,5 +1,7 @@
 # Human interface to the project: see README.md.
 SHELL := bash
+# A pipe fails when any of its commands does (go build -v | the progress count).
+.SHELLFLAGS := -o pipefail -c
 GO ?= go
 
 # make run: server mode on the embedded local sinks.
@@ -21,13 +23,19 @@ GOARCH ?= arm64
 BOOTSTRAP_DIR ?= bin/lambda
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
+# PROGRESS turns `go build -v` or `go install -v` output, one package per
+# line, into a count on one line, and passes errors through.
+PROGRESS := awk '/^\#|: |^go: / { print; next } { n++; printf "\r  %d packages built", n } END { if (n) print "" }'
+
 # SAM: from the project's environment, without telemetry.
 SAM := SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
 CFN_LINT := $(CURDIR)/$(VENV)/bin/cfn-lint
 SAM_ENV ?= default
-EVENT ?= events/http-api-multipart.json
+# make invoke: FUNCTION (callback or assembler) and its event, by default a
+# sample of the function's own.
+EVENT ?= $(if $(filter assembler,$(FUNCTION)),events/assembler/sqs-callback-event.json,events/http-api-multipart.json)
 
-.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction build-ReconcilerFunction reconcile deploy invoke clean tools
+.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction build-ReconcilerFunction reconcile deploy logs delete region invoke clean tools
 
 run: build-local
 	@echo
@@ -79,13 +87,15 @@ fuzz:
 tools: $(VENV)/.installed $(RIE)
 
 $(VENV)/.installed: requirements.txt
+	@echo "tools: installing moto, aws-sam-cli and cfn-lint into $(VENV) (once; about 3 minutes on a fresh machine)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	touch $@
 
 $(RIE):
+	@echo "tools: building the Lambda Runtime Interface Emulator into $(TOOLS) (once; under a minute)"
 	mkdir -p $(TOOLS)
-	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	GOBIN=$(TOOLS) $(GO) install -v github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION) 2>&1 | $(PROGRESS)
 	mv $(TOOLS)/aws-lambda-rie $@
 
 # The cold-start comparisons: COLDSTART_RUNS inits each of the bootstrap, as
@@ -114,19 +124,41 @@ lint: tools
 build: tools
 	$(SAM) build --config-env $(SAM_ENV)
 
-deploy: build
-	$(SAM) deploy --config-env $(SAM_ENV)
+deploy: region build
+	$(SAM) deploy --config-env $(SAM_ENV) --region $(REGION)
 
-# Runs one event through the real bootstrap under the Lambda Runtime
-# Interface Emulator, against moto unless BUCKET_NAME and QUEUE_URL say
-# otherwise: make invoke EVENT=events/http-api-transcript-srt.json
+# Tails the logs of every function of the deployed stack.
+logs: region
+	$(SAM) logs --config-env $(SAM_ENV) --region $(REGION) --tail
+
+# Deletes the deployed stack. The bucket and its transcripts stay.
+delete: region
+	@echo "delete: the stack goes; its bucket and every transcript in it stay (DeletionPolicy: Retain)."
+	@echo "        Empty and delete the bucket yourself if you mean to: aws s3 rb s3://<bucket> --force"
+	$(SAM) delete --config-env $(SAM_ENV) --region $(REGION)
+
+# The region of deploy, logs and delete: REGION, else the one samconfig.toml
+# holds for SAM_ENV (sam deploy --guided saves it), else the AWS settings'
+# (AWS_REGION, AWS_DEFAULT_REGION, the profile's).
+REGION ?= $(shell $(VENV)/bin/python scripts/region.py $(SAM_ENV) 2>/dev/null)
+region: tools
+	@[ -n '$(REGION)' ] || { echo "make $(or $(filter-out region,$(MAKECMDGOALS)),deploy) needs an AWS region, and none is set: run 'sam deploy --guided' once (it saves one in samconfig.toml), or name one: make $(or $(filter-out region,$(MAKECMDGOALS)),deploy) REGION=eu-west-1 (AWS_REGION or a profile's region work too)" >&2; exit 2; }
+
+# Runs one event through the real bootstrap of FUNCTION (callback or
+# assembler) under the Lambda Runtime Interface Emulator, against moto unless
+# the environment names a bucket and queue:
+# make invoke EVENT=events/http-api-transcript-srt.json, make invoke FUNCTION=assembler
 invoke: tools
-	$(MAKE) -s bootstrap GOARCH=$$($(GO) env GOARCH) BOOTSTRAP_DIR=bin/invoke
-	VENV=$(VENV) RIE=$(RIE) ./scripts/invoke bin/invoke/bootstrap $(EVENT)
+	@[ -f '$(EVENT)' ] || { echo "no such file: $(EVENT) (the receiver's sample events are in events/, the assembler's in events/assembler/)" >&2; exit 2; }
+	@case '$(FUNCTION)' in callback|assembler) ;; *) echo "FUNCTION=$(FUNCTION): want callback or assembler" >&2; exit 2;; esac
+	$(MAKE) -s bootstrap GOARCH=$$($(GO) env GOARCH) BOOTSTRAP_DIR=bin/invoke/$(FUNCTION) FUNCTION=$(FUNCTION)
+	VENV=$(VENV) RIE=$(RIE) ./scripts/invoke $(FUNCTION) bin/invoke/$(FUNCTION)/bootstrap '$(EVENT)'
 
-# The server-mode binary, for this machine.
+# The server-mode binary, for this machine. The first build compiles the
+# AWS SDK; go build -v names each package it compiles, counted on one line.
 build-local:
-	$(GO) build -trimpath -o bin/callback ./functions/callback
+	@echo "build-local: bin/callback (the first build compiles the AWS SDK: 1 to 3 minutes; later ones take seconds)"
+	$(GO) build -v -trimpath -o bin/callback ./functions/callback 2>&1 | $(PROGRESS)
 
 FUNCTION ?= callback
 bootstrap:

@@ -1,8 +1,8 @@
 //go:build ignore
 
 // Generate writes the sample API Gateway and Function URL events in this
-// folder from the fixtures in internal/callback/testdata, and expected.json:
-// what the receiver answers and stores for each. Run from the repository
+// folder from the fixtures in internal/callback/testdata, and
+// expected/outcomes.json: what the receiver answers and stores for each. Run from the repository
 // root: go run ./events/generate.go
 package main
 
@@ -196,7 +196,7 @@ func main() {
 		"rest-api-multipart.json": v1(map[string][]string{"id": {"650krlru2e", "650krlru2e"}, "status": {"success"}, "token": {"user-own-param"}},
 			token, legacyType, legacy),
 	}
-	write("expected.json", expected)
+	write(filepath.Join("expected", "outcomes.json"), expected)
 	for name, ev := range events {
 		write(name, ev)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/callback/callbacktest"
+	"smcallbacks/internal/config"
 	"smcallbacks/internal/mototest"
 	"smcallbacks/internal/promexport/promtest"
 )
@@ -283,5 +285,57 @@ func TestBadConfigurationStops(t *testing.T) {
 	}
 	if strings.Contains(string(out), "hunter2") {
 		t.Errorf("output quotes the secret: %q", out)
+	}
+}
+
+// TestCommandLine runs the binary as a newcomer does: --help and -h print
+// what it is and every setting and exit 0, whatever the environment; an
+// argument is refused; a port in use names the setting that changes it.
+func TestCommandLine(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		wantExit int
+		want     []string
+	}{
+		{"--help", []string{"--help"}, nil, 0, []string{"Speechmatics", "LISTEN_ADDR", "127.0.0.1:8080", "AUTH_HEADERS"}},
+		{"-h with a bad configuration", []string{"-h"}, []string{"LOG_LEVEL=loud"}, 0, []string{"Speechmatics"}},
+		{"an argument", []string{"--port=9000"}, nil, 2, []string{`unexpected argument "--port=9000"`, "--help"}},
+		{"a port in use", nil, []string{"AUTH_HEADERS=" + authLine, "LISTEN_ADDR=" + busy.Addr().String()}, 1,
+			[]string{busy.Addr().String(), "in use", "LISTEN_ADDR", "make run LISTEN_ADDR="}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binary, tt.args...)
+			cmd.Env = append(append(os.Environ(), "LOCAL_DIR="+t.TempDir(), "AWS_LAMBDA_RUNTIME_API=", "BUCKET_NAME=", "QUEUE_URL="), tt.env...)
+			out, err := cmd.CombinedOutput()
+			exit := 0
+			if e, ok := err.(*exec.ExitError); ok {
+				exit = e.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if exit != tt.wantExit {
+				t.Errorf("got exit status %d, want %d\n%s", exit, tt.wantExit, out)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("got %s, want it to say %q", out, want)
+				}
+			}
+		})
+	}
+	// Every setting the program reads is in its help.
+	out, _ := exec.Command(binary, "--help").Output()
+	for _, v := range config.Variables {
+		if !strings.Contains(string(out), v.Name) {
+			t.Errorf("--help does not name %s", v.Name)
+		}
 	}
 }

@@ -4,12 +4,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -143,8 +145,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: the address is in use (is another receiver running?); set LISTEN_ADDR to another, such as make run LISTEN_ADDR=127.0.0.1:8081", cfg.ListenAddr)
+	}
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	return httpserver.Serve(ctx, ln, &httpserver.Handler{
 		Service:         svc,

@@ -136,3 +136,32 @@ func TestLoadAssembler(t *testing.T) {
 		}
 	}
 }
+
+// TestVariablesListEveryOneRead keeps the usage text's list and Load in
+// step: Load reads exactly the listed variables.
+func TestVariablesListEveryOneRead(t *testing.T) {
+	read := map[string]bool{}
+	Load(func(name string) string {
+		read[name] = true
+		return ""
+	})
+	listed := map[string]bool{}
+	for _, v := range Variables {
+		listed[v.Name] = true
+		if !read[v.Name] {
+			t.Errorf("%s is listed but Load does not read it", v.Name)
+		}
+	}
+	for name := range read {
+		if !listed[name] {
+			t.Errorf("Load reads %s, which the usage text does not list", name)
+		}
+	}
+	var out strings.Builder
+	Usage(&out)
+	for _, v := range Variables {
+		if !strings.Contains(out.String(), v.Name) {
+			t.Errorf("the usage text does not name %s", v.Name)
+		}
+	}
+}

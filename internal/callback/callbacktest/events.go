@@ -40,29 +40,27 @@ func Fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// SampleEvents returns every sample event, sorted by name. It fails the test
-// if an event has no expectation in events/expected.json, or the reverse.
+// SampleEvents returns every sample event of the receiver (events/*.json),
+// sorted by name. It fails the test if an event has no expectation in
+// events/expected/outcomes.json, or the reverse.
 func SampleEvents(t testing.TB) []SampleEvent {
 	t.Helper()
 	dir := filepath.Join(Root(), "events")
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "expected", "outcomes.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var expected map[string]SampleEvent
 	if err := json.Unmarshal(b, &expected); err != nil {
-		t.Fatalf("events/expected.json: %v", err)
+		t.Fatalf("events/expected/outcomes.json: %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	var events []SampleEvent
 	for _, file := range files {
 		name := filepath.Base(file)
-		if name == "expected.json" {
-			continue
-		}
 		ev, ok := expected[name]
 		if !ok {
-			t.Fatalf("events/%s has no expectation in events/expected.json", name)
+			t.Fatalf("events/%s has no expectation in events/expected/outcomes.json", name)
 		}
 		delete(expected, name)
 		ev.Name = name
@@ -72,7 +70,7 @@ func SampleEvents(t testing.TB) []SampleEvent {
 		events = append(events, ev)
 	}
 	for name := range expected {
-		t.Fatalf("events/expected.json names %s, which is not in events/", name)
+		t.Fatalf("events/expected/outcomes.json names %s, which is not in events/", name)
 	}
 	sort.Slice(events, func(i, j int) bool { return events[i].Name < events[j].Name })
 	return events
