@@ -35,7 +35,7 @@ SAM_ENV ?= default
 # sample of the function's own.
 EVENT ?= $(if $(filter assembler,$(FUNCTION)),events/assembler/sqs-callback-event.json,events/http-api-multipart.json)
 
-.PHONY: run test fuzz load bench lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction build-ReconcilerFunction reconcile deploy logs delete region invoke clean tools
+.PHONY: run test fuzz load bench bench-peers lint build build-local bootstrap build-CallbackFunction build-AssemblerFunction build-ReconcilerFunction reconcile deploy logs delete region image image-push invoke clean tools
 
 run: build-local
 	@echo
@@ -56,7 +56,8 @@ SAM_TEST_BUILD := $(CURDIR)/.aws-sam/test-build
 # Fuzz targets, as package:Target; `make test` runs each for FUZZ_SHORT,
 # `make fuzz` for FUZZTIME.
 FUZZ_TARGETS := ./internal/callback:FuzzQuery ./internal/callback:FuzzMultipart ./internal/callback:FuzzBody \
-	./internal/apigateway:FuzzDecode ./internal/apigateway:FuzzFastDecode
+	./internal/callback:FuzzScanJSON ./internal/apigateway:FuzzDecode ./internal/apigateway:FuzzFastDecode \
+	./internal/apigateway:FuzzUnquote
 FUZZ_SHORT := 5s
 FUZZTIME ?= 5m
 
@@ -98,19 +99,57 @@ $(RIE):
 	GOBIN=$(TOOLS) $(GO) install -v github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION) 2>&1 | $(PROGRESS)
 	mv $(TOOLS)/aws-lambda-rie $@
 
-# The cold-start comparisons: COLDSTART_RUNS inits each of the bootstrap, as
-# deployed, and of a hello-world, under the emulator; medians and their ratio.
-# Then what tracing adds to the init: hello-worlds that read a secret, bare,
-# with internal/xray and with aws-xray-sdk-go.
-COLDSTART_RUNS ?= 15
-# The streaming test's media size in make bench (make test sends 64 MiB).
+# make bench: the handler against its floor for each kind of body, timed
+# interleaved over BENCH_ROUNDS rounds; the cold start of the bootstrap, as
+# deployed, against a hello-world that reads the same secret, COLDSTART_RUNS
+# inits of each under the emulator; what tracing adds to the init; the
+# streaming test with STREAM_BYTES of media (make test sends 64 MiB). Each
+# goal's row goes to BENCH_TABLE, and the target ends with the one table
+# (internal/benchtable), which names the goals missed and fails when a
+# measurement is broken.
+BENCH_ROUNDS ?= 41
+COLDSTART_RUNS ?= 31
 STREAM_BYTES ?= 1073741824
+BENCH_TABLE := $(CURDIR)/bin/bench/table.jsonl
+# How long each step took on this project's machine, for the progress lines.
+BENCH_MINUTES_EVENT := about 2 minutes
+BENCH_MINUTES_COLD := about 1 minute
+BENCH_MINUTES_STREAM := about 20 seconds for 1 GiB
 bench: tools
-	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Tracing)?ColdStart$$' -benchmem ./...
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) COLDSTART_RUNS=$(COLDSTART_RUNS) \
-		$(GO) test -run '^$$' -bench '^Benchmark(Tracing)?ColdStart$$' -benchtime 1x ./functions/callback
+	@mkdir -p $(dir $(BENCH_TABLE)) && rm -f $(BENCH_TABLE)
+	@echo "bench 1/4: the handler against its floor, each kind of body, $(BENCH_ROUNDS) interleaved rounds ($(BENCH_MINUTES_EVENT))"
+	BENCH_TABLE=$(BENCH_TABLE) BENCH_ROUNDS=$(BENCH_ROUNDS) \
+		$(GO) test -run '^$$' -bench '^BenchmarkEvent$$' -benchtime 1x ./internal/apigateway
+	@echo "bench 2/4 and 3/4: cold starts under the emulator, $(COLDSTART_RUNS) of each function, then with and without tracing ($(BENCH_MINUTES_COLD))"
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server AWS_LAMBDA_RIE=$(RIE) COLDSTART_RUNS=$(COLDSTART_RUNS) BENCH_TABLE=$(BENCH_TABLE) \
+		$(GO) test -run '^$$' -bench '^Benchmark(Tracing)?ColdStart$$' -benchtime 1x -v ./functions/callback
+	@echo "bench 4/4: $(STREAM_BYTES) bytes of media streamed through server mode into moto ($(BENCH_MINUTES_STREAM))"
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server STREAM_BYTES=$(STREAM_BYTES) \
 		$(GO) test -count=1 -timeout 30m -run '^TestServerStreamsLargeMedia$$' -v ./functions/callback | grep -E '^(\s+stream_test.go|---|ok|FAIL)'
+	@$(GO) run ./internal/benchtable/cmd/benchtable $(BENCH_TABLE)
+
+# make bench-peers (not part of make test), for the record: the same events
+# through Node.js with busboy and Python with python-multipart, pinned in
+# scripts/peers and installed once into .tools/peers and .venv, beside this
+# handler, Go's naive path and the floor.
+PEERS := scripts/peers
+NODE_PEERS := $(CURDIR)/.tools/peers
+PEER_ROUNDS ?= 21
+bench-peers: $(NODE_PEERS)/.installed $(VENV)/.peers-installed
+	NODE_PATH=$(NODE_PEERS)/node_modules BENCH_PEERS_NODE=node BENCH_PEERS_PYTHON=$(CURDIR)/$(VENV)/bin/python BENCH_ROUNDS=$(PEER_ROUNDS) \
+		$(GO) test -run '^$$' -bench '^BenchmarkPeers$$' -benchtime 1x ./internal/apigateway
+
+$(NODE_PEERS)/.installed: $(PEERS)/package.json $(PEERS)/package-lock.json
+	@echo "bench-peers: installing busboy into $(NODE_PEERS) (once)"
+	mkdir -p $(NODE_PEERS)
+	cp $^ $(NODE_PEERS)/
+	cd $(NODE_PEERS) && npm ci --no-audit --no-fund
+	touch $@
+
+$(VENV)/.peers-installed: $(VENV)/.installed $(PEERS)/requirements.txt
+	@echo "bench-peers: installing python-multipart into $(VENV) (once)"
+	$(VENV)/bin/pip install --disable-pip-version-check -r $(PEERS)/requirements.txt
+	touch $@
 
 
 lint: tools
@@ -137,10 +176,28 @@ delete: region
 	@echo "        Empty and delete the bucket yourself if you mean to: aws s3 rb s3://<bucket> --force"
 	$(SAM) delete --config-env $(SAM_ENV) --region $(REGION)
 
+# Server mode's container image, built without Docker: a static linux binary
+# (GOARCH, arm64 unless set) with Go's copy of the TLS roots, alone on an
+# empty base, written as an OCI image layout in one tar file.
+IMAGE ?= bin/image.tar
+image:
+	@echo "image: $(IMAGE), server mode for linux/$(GOARCH) (GOARCH=amd64 for x86)"
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags fallbackroots -trimpath -ldflags='-s -w' \
+		-o bin/image/$(GOARCH)/callback ./functions/callback
+	$(GO) run ./scripts/image build -binary bin/image/$(GOARCH)/callback -arch $(GOARCH) -o $(IMAGE)
+
+# Pushes the image to the stack's ECR repository (its MediaRepositoryUri
+# output, with MediaReceiver=fargate), authenticated with your AWS
+# credentials, and prints the reference to deploy.
+REPOSITORY ?= $(shell $(VENV)/bin/python scripts/samenv.py output $(SAM_ENV) MediaRepositoryUri 2>/dev/null)
+image-push: region image
+	@[ -n '$(REPOSITORY)' ] || { echo "image-push: no ECR repository: deploy the stack with MediaReceiver=fargate first (its MediaRepositoryUri output), or name one: make image-push REPOSITORY=<uri>" >&2; exit 2; }
+	AWS_REGION=$(REGION) $(GO) run ./scripts/image push -image $(IMAGE) -repository $(REPOSITORY)
+
 # The region of deploy, logs and delete: REGION, else the one samconfig.toml
 # holds for SAM_ENV (sam deploy --guided saves it), else the AWS settings'
 # (AWS_REGION, AWS_DEFAULT_REGION, the profile's).
-REGION ?= $(shell $(VENV)/bin/python scripts/region.py $(SAM_ENV) 2>/dev/null)
+REGION ?= $(shell $(VENV)/bin/python scripts/samenv.py region $(SAM_ENV) 2>/dev/null)
 region: tools
 	@[ -n '$(REGION)' ] || { echo "make $(or $(filter-out region,$(MAKECMDGOALS)),deploy) needs an AWS region, and none is set: run 'sam deploy --guided' once (it saves one in samconfig.toml), or name one: make $(or $(filter-out region,$(MAKECMDGOALS)),deploy) REGION=eu-west-1 (AWS_REGION or a profile's region work too)" >&2; exit 2; }
 

@@ -50,8 +50,14 @@ type server struct {
 // defaults, and returns once it listens.
 func start(t *testing.T, env ...string) *server {
 	t.Helper()
+	return startBinary(t, binary, env...)
+}
+
+// startBinary is start with another build of the receiver.
+func startBinary(t *testing.T, bin string, env ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(binary)
+	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "AUTH_HEADERS="+authLine, "LOCAL_DIR="+dir, "LISTEN_ADDR=127.0.0.1:0", "KEY_PREFIX=", "BUCKET_NAME=", "QUEUE_URL=", "AWS_LAMBDA_RUNTIME_API=")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test

@@ -6,7 +6,6 @@
 package apigateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -28,7 +28,16 @@ import (
 // bytes, so that it can tell the payload versions apart in one decode.
 type Handler struct {
 	Service *callback.Service
+	// spare is a buffer that an earlier event's body was decoded into and
+	// that nothing reads any more, for the next body: the runtime hands a
+	// function one event at a time, each about the size of the last, so that
+	// most events decode without allocating (or zeroing) their body's size.
+	spare atomic.Pointer[[]byte]
 }
+
+// maxSpare bounds the buffer kept between events: a body that API Gateway
+// hands a function is under 6 MB.
+const maxSpare = 16 << 20
 
 var _ lambda.Handler = (*Handler)(nil)
 
@@ -50,9 +59,9 @@ type event struct {
 	Headers         map[string]string `json:"headers"`
 	Body            string            `json:"body"`
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
-	// rawBody, when set by the fast path, stands for Body: the string's
-	// bytes as they are in the payload, which need no unescaping.
-	rawBody        []byte
+	// body, when set by the fast path, stands for Body: the body's bytes
+	// as they lie in the payload or as decoded from it in one pass.
+	body           io.Reader
 	RequestContext struct {
 		RequestID string `json:"requestId"`
 		Identity  struct {
@@ -74,7 +83,11 @@ var ErrUnsupportedEvent = errors.New("unsupported event: want an API Gateway or 
 
 // Invoke handles one event and returns the response event.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	req, v2, err := decode(payload)
+	var scratch []byte
+	if p := h.spare.Swap(nil); p != nil {
+		scratch = *p
+	}
+	req, v2, buf, err := decode(payload, scratch)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +99,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		defer cancel()
 	}
 	resp := h.Service.Handle(ctx, req)
+	h.keep(buf, resp.StatusCode)
 	if v2 {
 		return json.Marshal(events.APIGatewayV2HTTPResponse{
 			StatusCode: resp.StatusCode,
@@ -100,13 +114,26 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	})
 }
 
-// decode turns an event into a callback request, and tells whether it has
-// the 2.0 shape: by the fast path when it can, else the naive one.
-func decode(payload []byte) (req *callback.Request, v2 bool, err error) {
-	if req, v2, ok := decodeFast(payload); ok {
-		return req, v2, nil
+// keep keeps the buffer of a handled event for the next, when the event
+// was stored: every store then read its bytes to the end and answered. After
+// a failure a store's request may still be reading them, and the buffer is
+// left to the garbage collector.
+func (h *Handler) keep(buf []byte, status int) {
+	if buf != nil && status/100 == 2 && cap(buf) <= maxSpare {
+		buf = buf[:0]
+		h.spare.Store(&buf)
 	}
-	return decodeNaive(payload)
+}
+
+// decode turns an event into a callback request, and tells whether it has
+// the 2.0 shape: by the fast path when it can, decoding into scratch, else
+// the naive one. buf is the buffer the body was decoded into, if any.
+func decode(payload, scratch []byte) (req *callback.Request, v2 bool, buf []byte, err error) {
+	if req, v2, buf, ok := decodeFast(payload, scratch); ok {
+		return req, v2, buf, nil
+	}
+	req, v2, err = decodeNaive(payload)
+	return req, v2, nil, err
 }
 
 // decodeNaive decodes the whole event with encoding/json.
@@ -162,16 +189,14 @@ func (ev *event) request(v2 bool) (*callback.Request, error) {
 	if v2 && len(ev.Cookies) > 0 {
 		req.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
 	}
-	var body io.Reader = strings.NewReader(ev.Body)
 	switch {
-	case ev.rawBody != nil && ev.IsBase64Encoded:
-		body = &base64Reader{src: ev.rawBody}
-	case ev.rawBody != nil:
-		body = bytes.NewReader(ev.rawBody)
+	case ev.body != nil:
+		req.Body = ev.body
 	case ev.IsBase64Encoded:
-		body = base64.NewDecoder(base64.StdEncoding, body)
+		req.Body = base64.NewDecoder(base64.StdEncoding, strings.NewReader(ev.Body))
+	default:
+		req.Body = strings.NewReader(ev.Body)
 	}
-	req.Body = body
 	return req, nil
 }
 

@@ -151,3 +151,65 @@ func TestInvokeUnsupportedEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsReuseBuffer runs every event in events/ through one handler,
+// forwards then backwards, so that each body is decoded into a buffer that
+// an earlier, different body was decoded into: each stores its own bytes.
+func TestEventsReuseBuffer(t *testing.T) {
+	samples := callbacktest.SampleEvents(t)
+	h, store, _ := newHandler(t)
+	for round := range 2 {
+		for i := range samples {
+			tt := samples[i]
+			if round == 1 {
+				tt = samples[len(samples)-1-i]
+			}
+			before := store.Objects()
+			out, err := h.Invoke(context.Background(), tt.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp response
+			if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != tt.StatusCode {
+				t.Fatalf("%s: got %d %s (%v), want %d", tt.Name, resp.StatusCode, resp.Body, err, tt.StatusCode)
+			}
+			for key, fix := range tt.Objects {
+				if o := store.Objects()[key]; !bytes.Equal(o.Bytes, callbacktest.Fixture(t, fix)) {
+					t.Errorf("%s: %s holds %d bytes, want the bytes of %s", tt.Name, key, len(o.Bytes), fix)
+				}
+			}
+			if tt.StatusCode != 200 && len(store.Objects()) != len(before) {
+				t.Errorf("%s: a refused event stored objects", tt.Name)
+			}
+		}
+	}
+}
+
+// TestHandlerKeepsBufferOnlyWhenStored checks that the buffer a body was
+// decoded into is kept for the next event after a stored callback, and
+// dropped after a refused one, whose store may still be reading it.
+func TestHandlerKeepsBufferOnlyWhenStored(t *testing.T) {
+	event := func(token string) []byte {
+		return []byte(`{"version":"2.0","rawQueryString":"id=r6sr3jlzjj&status=success","headers":{"authorization":"Bearer ` + token +
+			`","content-type":"application/octet-stream"},"requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":"aGVsbG8gd29ybGQ="}`)
+	}
+	tests := []struct {
+		name     string
+		token    string
+		wantKept bool
+	}{
+		{"stored", "test-token-0123456789", true},
+		{"refused", "wrong", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _, _ := newHandler(t)
+			if _, err := h.Invoke(context.Background(), event(tt.token)); err != nil {
+				t.Fatal(err)
+			}
+			if kept := h.spare.Load() != nil; kept != tt.wantKept {
+				t.Errorf("got a buffer kept %v, want %v", kept, tt.wantKept)
+			}
+		})
+	}
+}

@@ -19,7 +19,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"httpMethod":"POST","multiValueHeaders":{"authorization":["a","b"]},"multiValueQueryStringParameters":{"id":["a","a"],"status":["success"]},"body":"aGk=","isBase64Encoded":true}`))
 	f.Add([]byte(`{"version":"2.0","rawQueryString":"id=a&status=b","headers":{"Content-Type":"text/plain"},"requestContext":{"http":{"method":"PUT","sourceIp":"1.2.3.4"}},"body":"hi"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		req, _, err := decode(payload)
+		req, _, _, err := decode(payload, nil)
 		if err != nil {
 			if !errors.Is(err, ErrUnsupportedEvent) {
 				t.Fatalf("got %v, want ErrUnsupportedEvent", err)

@@ -30,7 +30,6 @@ import (
 	"smcallbacks/internal/local"
 	"smcallbacks/internal/metrics"
 	"smcallbacks/internal/observe"
-	"smcallbacks/internal/promexport"
 	"smcallbacks/internal/s3store"
 	"smcallbacks/internal/sqsqueue"
 )
@@ -139,8 +138,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		lambda.StartWithOptions(&apigateway.Handler{Service: svc}, lambda.WithContext(ctx))
 		return nil // not reached: the runtime loop exits the process
 	}
-	reg := promexport.New(metrics.Receiver)
-	svc, err := NewService(ctx, cfg, logger, reg)
+	rec, scrape := serverMetrics()
+	svc, err := NewService(ctx, cfg, logger, rec)
 	if err != nil {
 		return err
 	}
@@ -156,6 +155,6 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 		TrustedProxies:  cfg.TrustedProxies,
-		Metrics:         reg.Handler(),
+		Metrics:         scrape,
 	}, logger)
 }

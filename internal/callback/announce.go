@@ -60,10 +60,10 @@ func (s *Service) Announce(ctx context.Context, a *Announcement) error {
 // valid job ID and status, known contents, keys below the job's prefix.
 func (s *Service) checkAnnouncement(a *Announcement) error {
 	var problems []string
-	if !jobIDPattern.MatchString(a.JobID) {
+	if !IsJobID(a.JobID) {
 		problems = append(problems, fmt.Sprintf("invalid job id %q", a.JobID))
 	}
-	if !statusPattern.MatchString(a.Status) {
+	if !isStatus(a.Status) {
 		problems = append(problems, fmt.Sprintf("invalid status %q", a.Status))
 	}
 	prefix := s.c.KeyPrefix + a.JobID + "/"

@@ -47,6 +47,9 @@ type intake struct {
 	keys   *keyring
 	budget int64 // what the callback may still hold in memory
 	parts  []*part
+	// utf8Text is set for a whole body known to be UTF-8 without NUL, and
+	// so each of its parts.
+	utf8Text bool
 }
 
 func (s *Service) newIntake(ctx context.Context, ev *Event) *intake {
@@ -59,6 +62,13 @@ func (in *intake) read(body io.Reader, contentType string) error {
 	if body == nil {
 		return nil
 	}
+	if wb, ok := body.(WholeBody); ok {
+		if b, ok := wb.Whole(); ok {
+			tb, ok := body.(TextBody)
+			in.utf8Text = ok && tb.UTF8Text()
+			return in.readWhole(b, contentType)
+		}
+	}
 	// An empty body is a status-only callback, whatever its Content-Type.
 	var first [1]byte
 	n, err := io.ReadFull(body, first[:])
@@ -69,20 +79,31 @@ func (in *intake) read(body io.Reader, contentType string) error {
 		return bodyError("request body could not be read", err)
 	}
 	body = io.MultiReader(bytes.NewReader(first[:n]), body)
-
-	mediaType, params, err := mime.ParseMediaType(contentType)
-	if err != nil && strings.HasPrefix(strings.ToLower(contentType), "multipart/") {
-		return badRequest("invalid Content-Type header", err)
+	boundary, err := boundaryOf(contentType)
+	if err != nil {
+		return err
 	}
-	// Any other body is one attachment, kept as sent even when its
-	// Content-Type does not parse.
-	if mediaType != "multipart/form-data" {
+	if boundary == "" {
 		return in.readPart(body, &part{index: 1, contentType: contentType})
 	}
-	if params["boundary"] == "" {
-		return badRequest("multipart/form-data without a boundary", nil)
+	return in.readMultipart(body, boundary)
+}
+
+// boundaryOf returns the boundary of a multipart/form-data body, or "" for
+// any other body, which is one attachment kept as sent even when its
+// Content-Type does not parse.
+func boundaryOf(contentType string) (string, error) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil && strings.HasPrefix(strings.ToLower(contentType), "multipart/") {
+		return "", badRequest("invalid Content-Type header", err)
 	}
-	return in.readMultipart(body, params["boundary"])
+	if mediaType != "multipart/form-data" {
+		return "", nil
+	}
+	if params["boundary"] == "" {
+		return "", badRequest("multipart/form-data without a boundary", nil)
+	}
+	return params["boundary"], nil
 }
 
 // bodyEnd follows every multipart body on its way to the parser, so that
@@ -110,13 +131,12 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 			return bodyError("malformed or truncated multipart body", err)
 		}
 		if i > maxParts {
-			return badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
+			return tooManyParts()
 		}
 		if err := checkPartHeader(i, mp); err != nil {
 			return err
 		}
-		p := &part{index: i, formName: mp.FormName(), fileName: mp.FileName(), contentType: mp.Header.Get("Content-Type")}
-		if err := in.readPart(mp, p); err != nil {
+		if err := in.readPart(mp, partOf(i, mp)); err != nil {
 			return err
 		}
 	}
@@ -127,9 +147,22 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 		return bodyError("request body could not be read: malformed or truncated", err)
 	}
 	if n > maxEpilogue {
-		return badRequest(fmt.Sprintf("more than %d bytes after the closing delimiter", maxEpilogue), nil)
+		return epilogueTooLarge()
 	}
 	return nil
+}
+
+func tooManyParts() error {
+	return badRequest(fmt.Sprintf("too many parts: at most %d", maxParts), nil)
+}
+
+func epilogueTooLarge() error {
+	return badRequest(fmt.Sprintf("more than %d bytes after the closing delimiter", maxEpilogue), nil)
+}
+
+// partOf is part i of a multipart body, with its names and type as sent.
+func partOf(i int, mp *multipart.Part) *part {
+	return &part{index: i, formName: mp.FormName(), fileName: mp.FileName(), contentType: mp.Header.Get("Content-Type")}
 }
 
 // checkPartHeader refuses a part whose headers or names are beyond what any

@@ -45,6 +45,30 @@ type Request struct {
 	Origin string
 }
 
+// WholeBody is a Request.Body that its front door holds, or can decode,
+// whole in memory, as the Lambda door's events carry it. The service then
+// finds each attachment where it lies in those bytes and hashes and keeps it
+// there, without copying it; what it answers is what it would answer for the
+// same bytes read as a stream.
+type WholeBody interface {
+	io.Reader
+	// Whole returns all the body's bytes, which the service reads until
+	// Handle returns and never changes; ok is false when they cannot be had
+	// at once (say a body that fails partway), and the service then reads
+	// the body as a stream. It is called, if at all, before any Read.
+	Whole() (b []byte, ok bool)
+}
+
+// TextBody is a WholeBody that its front door knows to be UTF-8 text without
+// NUL, having decoded it so (from a JSON string, say): the service does
+// not check its bytes again to tell text from binary.
+type TextBody interface {
+	WholeBody
+	// UTF8Text reports whether the bytes are UTF-8 without NUL; false
+	// says nothing.
+	UTF8Text() bool
+}
+
 // Origins of an Event besides a callback, which leaves Origin empty.
 const (
 	// OriginCallback may be set by a callback's door; events of callbacks

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"mime"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -54,8 +53,40 @@ var contentNames = func() map[string]string {
 	return m
 }()
 
-// srtCue matches an SRT cue timing line such as "00:00:00,640 --> 00:00:03,080".
-var srtCue = regexp.MustCompile(`\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}`)
+// hasSRTCue reports whether b holds an SRT cue's timings, such as
+// "00:00:00,640 --> 00:00:03,080": what the regular expression
+// `\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}` matches, found
+// by the arrow and checked around it.
+func hasSRTCue(b []byte) bool {
+	const arrow = " --> "
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte(arrow))
+		if k < 0 {
+			return false
+		}
+		at := i + k
+		if at >= len(srtTime) && isSRTTime(b[at-len(srtTime):at]) && isSRTTime(b[min(at+len(arrow), len(b)):]) {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+// srtTime is the shape of an SRT timing: d a digit.
+const srtTime = "dd:dd:dd,ddd"
+
+// isSRTTime reports whether b starts with an SRT timing.
+func isSRTTime(b []byte) bool {
+	if len(b) < len(srtTime) {
+		return false
+	}
+	for i := range len(srtTime) {
+		if c := b[i]; srtTime[i] == 'd' && !isDigit(c) || srtTime[i] != 'd' && c != srtTime[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // classify names the content of an attachment, first rule that fits:
 //  1. its form name, else its filename, when that is a content name;
@@ -90,7 +121,7 @@ func classify(p *part) (string, error) {
 	case strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
 		return ContentData, nil
 	}
-	s := sample{head: p.head, large: p.large, held: p.held}
+	s := sample{head: p.head, large: p.large, held: p.held, utf8Text: p.utf8Text}
 	if !p.large {
 		var err error
 		if s.blocks, err = p.held.contents(); err != nil {
@@ -103,10 +134,11 @@ func classify(p *part) (string, error) {
 // sample is what an attachment is classified by: its head when it is large,
 // else all its bytes.
 type sample struct {
-	head   []byte
-	large  bool
-	blocks [][]byte
-	held   held
+	head     []byte
+	large    bool
+	blocks   [][]byte
+	held     held
+	utf8Text bool // known to be UTF-8 without NUL
 }
 
 func (s *sample) classify(mediaType string) string {
@@ -117,7 +149,7 @@ func (s *sample) classify(mediaType string) string {
 	}
 	text := s.isText()
 	switch {
-	case (plain || octets || srtTypes[mediaType]) && text && srtCue.Match(s.head):
+	case (plain || octets || srtTypes[mediaType]) && text && hasSRTCue(s.head):
 		return ContentSRT
 	case plain && text:
 		return ContentTxt
@@ -134,6 +166,9 @@ var srtTypes = map[string]bool{"application/x-subrip": true, "text/srt": true}
 // isText reports whether the sample is UTF-8 text without NUL. A head may
 // end in a rune cut in two.
 func (s *sample) isText() bool {
+	if s.utf8Text {
+		return true
+	}
 	if !s.large {
 		return isTextBlocks(s.blocks)
 	}
@@ -203,12 +238,9 @@ func (s *sample) classifyJSON() string {
 		}
 		return ""
 	}
-	b := s.whole()
-	if !json.Valid(b) {
+	keys, valid := scanJSON(s.whole())
+	if !valid {
 		return ""
-	}
-	if json.Unmarshal(b, &keys) != nil {
-		return ContentOther
 	}
 	switch {
 	case bool(keys.Format && keys.Results):

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ type part struct {
 	// large is set when the part outgrows memoryLimit: it is then
 	// classified by its head alone, and named before its end is read.
 	large bool
+	// utf8Text is set when the part's bytes are known to be UTF-8 without
+	// NUL (TextBody), which classifying it then need not check.
+	utf8Text bool
 
 	content, key string
 	// duplicate is set for a part whose bytes are stored under an earlier
@@ -58,7 +62,13 @@ type inMemory struct{ chunks }
 func (m *inMemory) contents() ([][]byte, error) { return m.blocks, nil }
 
 func (m *inMemory) store(ctx context.Context, st ObjectStore, obj *Object) error {
-	obj.Body = io.NewSectionReader(&m.chunks, 0, m.size)
+	if len(m.blocks) == 1 {
+		// A bytes.Reader hands its bytes to a writer as they lie
+		// (io.WriterTo), where a section reader copies them through a buffer.
+		obj.Body = bytes.NewReader(m.blocks[0])
+	} else {
+		obj.Body = io.NewSectionReader(&m.chunks, 0, m.size)
+	}
 	return st.Put(ctx, obj)
 }
 

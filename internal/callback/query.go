@@ -3,19 +3,48 @@ package callback
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
-var (
-	jobIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-	statusPattern = regexp.MustCompile(`^[a-z_]{1,32}$`)
+// The rules of the job ID and the status, as the answers state them. They
+// are checked by hand (IsJobID, isStatus): compiling the job ID's as a
+// regular expression took a third of a millisecond of every cold start.
+const (
+	jobIDPattern  = `^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`
+	statusPattern = `^[a-z_]{1,32}$`
 )
 
 // IsJobID reports whether id is a job ID the receiver accepts: the safe
 // character set of SaaS and on-premises IDs, which keeps keys inside the
-// job's prefix.
-func IsJobID(id string) bool { return jobIDPattern.MatchString(id) }
+// job's prefix. It matches jobIDPattern.
+func IsJobID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || !isAlnum(id[0]) {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isStatus reports whether status matches statusPattern.
+func isStatus(status string) bool {
+	if len(status) == 0 || len(status) > 32 {
+		return false
+	}
+	for i := range len(status) {
+		if c := status[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // The values Speechmatics documents for the status parameter. Others that
 // match statusPattern are accepted and logged, so that a status added by the
@@ -56,16 +85,16 @@ func parseQuery(raw string) (id, status string, err error) {
 		}
 		q.Add(key, value)
 	}
-	if id, err = queryParam(q, "id", jobIDPattern); err != nil {
+	if id, err = queryParam(q, "id", jobIDPattern, IsJobID); err != nil {
 		return "", "", err
 	}
-	if status, err = queryParam(q, "status", statusPattern); err != nil {
+	if status, err = queryParam(q, "status", statusPattern, isStatus); err != nil {
 		return "", "", err
 	}
 	return id, status, nil
 }
 
-func queryParam(q url.Values, name string, valid *regexp.Regexp) (string, error) {
+func queryParam(q url.Values, name, pattern string, valid func(string) bool) (string, error) {
 	values := q[name]
 	if len(values) == 0 {
 		return "", badRequest(fmt.Sprintf("missing query parameter %q", name), nil)
@@ -75,8 +104,8 @@ func queryParam(q url.Values, name string, valid *regexp.Regexp) (string, error)
 			return "", badRequest(fmt.Sprintf("query parameter %q given twice with different values", name), nil)
 		}
 	}
-	if !valid.MatchString(values[0]) {
-		return "", badRequest(fmt.Sprintf("invalid query parameter %q: must match %s", name, valid), nil)
+	if !valid(values[0]) {
+		return "", badRequest(fmt.Sprintf("invalid query parameter %q: must match %s", name, pattern), nil)
 	}
 	return values[0], nil
 }

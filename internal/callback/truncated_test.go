@@ -18,16 +18,47 @@ import (
 // and queues nothing.
 func TestHandleTruncatedMultipart(t *testing.T) {
 	const ct = "multipart/form-data; boundary=XB"
+	for _, tt := range truncationCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			req := request(query, ct, []byte(tt.body))
+			// As net/http's bodies do: the last bytes come with io.EOF.
+			req.Body = iotest.DataErrReader(req.Body)
+			resp := h.service(t).Handle(context.Background(), req)
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
+			}
+			wantEvents := 0
+			if tt.wantCode == 200 {
+				wantEvents = 1
+			}
+			if got := len(h.queue.Events()); got != wantEvents {
+				t.Errorf("got %d events, want %d", got, wantEvents)
+			}
+			if tt.wantCode != 200 && len(h.store.Objects()) != 0 {
+				t.Errorf("got objects %v, want none", keys(h.store.Objects()))
+			}
+		})
+	}
+}
+
+// truncationCase is a multipart body with the boundary XB and the answer
+// it must get.
+type truncationCase struct {
+	name     string
+	body     string
+	wantCode int
+}
+
+// truncationCases are multipart bodies cut in every way the framing
+// allows, and complete ones beside them.
+func truncationCases() []truncationCase {
 	transcript := `{"format":"2.9","results":[]}`
 	first := "--XB\r\nContent-Disposition: form-data; name=\"transcript\"\r\nContent-Type: application/json\r\n\r\n" + transcript
 	// Past tailReader's window, with lines that look like delimiters.
 	big := strings.Repeat("x\n--XB--\n--XB\n", 3000)
 	bigFirst := "--XB\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n" + big
-	tests := []struct {
-		name     string
-		body     string
-		wantCode int
-	}{
+	return []truncationCase{
 		{"large, inside a later part's headers", bigFirst + "\r\n--XB\r\nContent-Disposition: form-data; name=\"jobinfo\"", 400},
 		{"large, complete", bigFirst + "\r\n--XB--\r\n", 200},
 		{"large, complete with an epilogue", bigFirst + "\r\n--XB--\r\n" + strings.Repeat("e", 3000), 200},
@@ -53,28 +84,6 @@ func TestHandleTruncatedMultipart(t *testing.T) {
 		{"complete, a delimiter-like line in the epilogue", first + "\r\n--XB--\r\n--XB\r\n", 200},
 		{"LF only, cut inside headers", "--XB\nContent-Disposition: form-data; name=\"a\"\n\nx\n--XB\nContent-Type: text/pl", 400},
 		{"LF only, complete", "--XB\nContent-Disposition: form-data; name=\"a\"\n\nx\n--XB--\n", 200},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			req := request(query, ct, []byte(tt.body))
-			// As net/http's bodies do: the last bytes come with io.EOF.
-			req.Body = iotest.DataErrReader(req.Body)
-			resp := h.service(t).Handle(context.Background(), req)
-			if resp.StatusCode != tt.wantCode {
-				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.wantCode)
-			}
-			wantEvents := 0
-			if tt.wantCode == 200 {
-				wantEvents = 1
-			}
-			if got := len(h.queue.Events()); got != wantEvents {
-				t.Errorf("got %d events, want %d", got, wantEvents)
-			}
-			if tt.wantCode != 200 && len(h.store.Objects()) != 0 {
-				t.Errorf("got objects %v, want none", keys(h.store.Objects()))
-			}
-		})
 	}
 }
 
