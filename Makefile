@@ -112,8 +112,8 @@ COLDSTART_RUNS ?= 31
 STREAM_BYTES ?= 1073741824
 BENCH_TABLE := $(CURDIR)/bin/bench/table.jsonl
 # How long each step took on this project's machine, for the progress lines.
-BENCH_MINUTES_EVENT := about 2 minutes
-BENCH_MINUTES_COLD := about 1 minute
+BENCH_MINUTES_EVENT := about 15 seconds
+BENCH_MINUTES_COLD := about 30 seconds
 BENCH_MINUTES_STREAM := about 20 seconds for 1 GiB
 bench: tools
 	@mkdir -p $(dir $(BENCH_TABLE)) && rm -f $(BENCH_TABLE)

@@ -70,7 +70,8 @@ func startRIE(t *testing.T, boot string, env ...string) (string, *callbacktest.S
 	rie := rieBinary(t)
 	// Both addresses need real ports: the emulator's defaults listen on
 	// every interface, and port 0 is passed on to the runtime as it is.
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	invokeAddr, runtimeAddr := addrs[0], addrs[1]
 	out := &callbacktest.SyncBuffer{}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, boot)
 	cmd.Dir = filepath.Dir(boot)
@@ -123,14 +124,20 @@ func rieBinary(tb testing.TB) string {
 	return rie
 }
 
-func freeAddr(tb testing.TB) string {
+// freeAddrs returns n different free addresses of 127.0.0.1: each is held
+// until all are chosen, so that the system cannot hand out one twice.
+func freeAddrs(tb testing.TB, n int) []string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	defer ln.Close()
-	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return addrs
 }
 
 // invoke sends one event and decodes the function's response event. The
