@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,7 +48,7 @@ func BenchmarkColdStart(b *testing.B) {
 		benchtable.Record(b, row)
 	}
 	r := coldStarts
-	ours, hello := median(r.ours), median(r.hello)
+	ours, hello := benchtable.Median(r.ours), benchtable.Median(r.hello)
 	b.ReportMetric(0, "ns/op") // the wall time per b.N says nothing here
 	b.ReportMetric(ours, "ms-init-ours")
 	b.ReportMetric(hello, "ms-init-hello-sdk")
@@ -57,7 +56,7 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(float64(r.oursSize), "bytes-ours")
 	b.ReportMetric(float64(r.helloSize), "bytes-hello-sdk")
 	b.Logf("init over %d cold starts: ours median %.2f ms (quartiles %.2f–%.2f), hello-sdk median %.2f ms (%.2f–%.2f): %.2f× (goal: at most %.1f×); binaries %.1f MB and %.1f MB",
-		len(r.ours), ours, quantile(r.ours, 0.25), quantile(r.ours, 0.75), hello, quantile(r.hello, 0.25), quantile(r.hello, 0.75),
+		len(r.ours), ours, benchtable.Quantile(r.ours, 0.25), benchtable.Quantile(r.ours, 0.75), hello, benchtable.Quantile(r.hello, 0.25), benchtable.Quantile(r.hello, 0.75),
 		ours/hello, coldStartGoal, float64(r.oursSize)/1e6, float64(r.helloSize)/1e6)
 }
 
@@ -223,16 +222,6 @@ func coldStartOnce(tb testing.TB, rie, boot string, env []string, payload []byte
 		return 0, out.String(), fmt.Errorf("init duration %q: %w", m[1], err)
 	}
 	return ms, out.String(), nil
-}
-
-// median returns the middle value of xs, or the mean of the two middle ones.
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // TestOnlyServerBuildLinksPrometheus keeps Prometheus, which only server

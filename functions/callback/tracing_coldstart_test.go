@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"smcallbacks/internal/benchtable"
 	"smcallbacks/internal/callback/callbacktest"
 	"smcallbacks/internal/mototest"
 )
@@ -60,20 +61,20 @@ func BenchmarkTracingColdStart(b *testing.B) {
 	r := tracingColdStarts
 	b.ReportMetric(0, "ns/op") // the wall time per b.N says nothing here
 	for _, v := range r {
-		b.ReportMetric(median(v.inits), "ms-init-"+v.name)
+		b.ReportMetric(benchtable.Median(v.inits), "ms-init-"+v.name)
 		b.ReportMetric(float64(v.size), "bytes-"+v.name)
 		b.Logf("%-8s init median %.2f ms, quartiles %.2f–%.2f, range %.2f–%.2f over %d cold starts; binary %.1f MB",
-			v.name, median(v.inits), quantile(v.inits, 0.25), quantile(v.inits, 0.75), slices.Min(v.inits), slices.Max(v.inits),
+			v.name, benchtable.Median(v.inits), benchtable.Quantile(v.inits, 0.25), benchtable.Quantile(v.inits, 0.75), slices.Min(v.inits), slices.Max(v.inits),
 			len(v.inits), float64(v.size)/1e6)
 	}
 	floor, inhouse := r[1], r[2] // sdk, and internal/xray on it
 	for _, v := range r[2:] {
-		added := median(v.inits) - median(floor.inits)
+		added := benchtable.Median(v.inits) - benchtable.Median(floor.inits)
 		b.ReportMetric(added, "ms-added-"+v.name)
 		b.Logf("%-8s adds %.2f ms of init to %s (median of the paired differences %.2f ms) and %.0f kB of binary",
-			v.name, added, floor.name, median(pairedDifferences(v.inits, floor.inits)), float64(v.size-floor.size)/1e3)
+			v.name, added, floor.name, benchtable.Median(pairedDifferences(v.inits, floor.inits)), float64(v.size-floor.size)/1e3)
 	}
-	if added := median(inhouse.inits) - median(floor.inits); added >= tracingInitBound {
+	if added := benchtable.Median(inhouse.inits) - benchtable.Median(floor.inits); added >= tracingInitBound {
 		b.Errorf("internal/xray adds %.2f ms of init, want under %.0f ms", added, tracingInitBound)
 	}
 }
@@ -297,18 +298,6 @@ func (d *udpDaemon) wait(root string, want bool) [][]byte {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// quantile returns the q-quantile of xs, interpolated between the nearest
-// ranks.
-func quantile(xs []float64, q float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	pos := q * float64(len(s)-1)
-	i := int(pos)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
-	}
-	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
 }
 
 // pairedDifferences returns a[i]-b[i] for each run i.
