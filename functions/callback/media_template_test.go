@@ -13,6 +13,7 @@ import (
 	"smcallbacks/internal/awssecret"
 	"smcallbacks/internal/config"
 	"smcallbacks/internal/s3store"
+	"smcallbacks/internal/sourceip"
 	"smcallbacks/internal/sqsqueue"
 )
 
@@ -57,7 +58,9 @@ func mediaValues(t *testing.T, tmpl map[string]any, sets ...map[string]string) m
 
 // mediaEval evaluates a condition or a rule's expression as CloudFormation
 // does: Ref of a parameter, Condition, Fn::Equals (of the values as
-// strings), Fn::Not, Fn::And, Fn::Or and Fn::Contains.
+// strings), Fn::Not, Fn::And, Fn::Or, Fn::Contains, and Fn::Join and
+// Fn::Split, with which a condition tells whether a parameter holds a
+// substring.
 func mediaEval(t *testing.T, tmpl map[string]any, v any, params map[string]string) any {
 	t.Helper()
 	switch x := v.(type) {
@@ -91,6 +94,18 @@ func mediaEval(t *testing.T, tmpl map[string]any, v any, params map[string]strin
 			case "Fn::Contains":
 				list := mediaEval(t, tmpl, args[0], params).([]any)
 				return slices.Contains(list, mediaEval(t, tmpl, args[1], params))
+			case "Fn::Split":
+				var parts []any
+				for _, p := range strings.Split(mediaEval(t, tmpl, args[1], params).(string), mediaEval(t, tmpl, args[0], params).(string)) {
+					parts = append(parts, p)
+				}
+				return parts
+			case "Fn::Join":
+				var parts []string
+				for _, p := range mediaEval(t, tmpl, args[1], params).([]any) {
+					parts = append(parts, p.(string))
+				}
+				return strings.Join(parts, mediaEval(t, tmpl, args[0], params).(string))
 			default:
 				t.Fatalf("%s: a function this evaluator does not know", fn)
 			}
@@ -105,6 +120,54 @@ func mediaEval(t *testing.T, tmpl map[string]any, v any, params map[string]strin
 		return x
 	}
 	return fmt.Sprint(v)
+}
+
+// mediaNoValue stands for Ref AWS::NoValue while mediaResolve works.
+var mediaNoValue = new(struct{})
+
+// mediaResolve returns a resource's property as CloudFormation would deploy
+// it for these parameters: each Fn::If replaced by the branch its condition
+// takes, each Ref AWS::NoValue dropped from its list or mapping, and each
+// Fn::FindInMap replaced by the mapping's value. Other functions stay.
+func mediaResolve(t *testing.T, tmpl map[string]any, v any, params map[string]string) any {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			if x["Ref"] == "AWS::NoValue" {
+				return mediaNoValue
+			}
+			if args, ok := x["Fn::If"].([]any); ok {
+				if mediaEval(t, tmpl, map[string]any{"Condition": args[0]}, params).(bool) {
+					return mediaResolve(t, tmpl, args[1], params)
+				}
+				return mediaResolve(t, tmpl, args[2], params)
+			}
+			if args, ok := x["Fn::FindInMap"].([]any); ok {
+				value := get(t, tmpl, "Mappings", args[0].(string), args[1].(string), args[2].(string))
+				if value == nil {
+					t.Fatalf("%v: no such value in the mappings", x)
+				}
+				return value
+			}
+		}
+		m := map[string]any{}
+		for k, e := range x {
+			if r := mediaResolve(t, tmpl, e, params); r != mediaNoValue {
+				m[k] = r
+			}
+		}
+		return m
+	case []any:
+		l := []any{}
+		for _, e := range x {
+			if r := mediaResolve(t, tmpl, e, params); r != mediaNoValue {
+				l = append(l, r)
+			}
+		}
+		return l
+	}
+	return v
 }
 
 // mediaExists reports whether a resource or output, with its condition,
@@ -420,11 +483,13 @@ func TestMediaTemplateExecutionRole(t *testing.T) {
 }
 
 // TestMediaTemplateSecurityGroups checks who reaches what: the balancer
-// takes 443 and 80 from anywhere and reaches the tasks on 8080 alone; the
-// tasks take 8080 from the balancer alone, and reach out on 443 alone.
+// takes 443 and 80 from anywhere (AllowedSourceIps empty, the default; see
+// TestMediaTemplateBalancerSources for the rest) and reaches the tasks on
+// 8080 alone; the tasks take 8080 from the balancer alone, and reach out on
+// 443 alone.
 func TestMediaTemplateSecurityGroups(t *testing.T) {
 	tmpl := template(t)
-	resources := get(t, tmpl, "Resources").(map[string]any)
+	resources := mediaResolve(t, tmpl, get(t, tmpl, "Resources"), mediaValues(t, tmpl, mediaParams)).(map[string]any)
 	balancerSG := map[string]any{"Fn::GetAtt": "MediaBalancerSecurityGroup.GroupId"}
 	taskSG := map[string]any{"Fn::GetAtt": "MediaTaskSecurityGroup.GroupId"}
 	type rule struct {
@@ -493,6 +558,108 @@ func TestMediaTemplateSecurityGroups(t *testing.T) {
 	for _, sg := range []string{"MediaBalancerSecurityGroup", "MediaTaskSecurityGroup"} {
 		if got := get(t, resources, sg, "Properties", "VpcId"); !reflect.DeepEqual(got, ref("MediaVpcId")) {
 			t.Errorf("%s VpcId: got %v, want %v", sg, got, ref("MediaVpcId"))
+		}
+	}
+}
+
+// TestMediaTemplateSpeechmaticsEgress checks that the template's
+// SpeechmaticsEgress mapping is internal/sourceip's table: the same regions,
+// each with the same addresses, in order, as /32s under Ip1 to Ip5.
+func TestMediaTemplateSpeechmaticsEgress(t *testing.T) {
+	tmpl := template(t)
+	got := map[string][]string{}
+	for region, keys := range get(t, tmpl, "Mappings", "SpeechmaticsEgress").(map[string]any) {
+		for i := range len(keys.(map[string]any)) {
+			cidr, _ := get(t, keys, fmt.Sprintf("Ip%d", i+1)).(string)
+			got[region] = append(got[region], cidr)
+		}
+	}
+	want := map[string][]string{}
+	for region, addrs := range sourceip.Regions() {
+		for _, a := range addrs {
+			want[region] = append(want[region], a+"/32")
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got SpeechmaticsEgress %v, want internal/sourceip's addresses %v", got, want)
+	}
+}
+
+// TestMediaTemplateBalancerSources checks what the balancer takes on 443
+// for each kind of AllowedSourceIps: region names alone (separated by
+// commas or spaces, as the server reads them) give exactly those regions'
+// addresses; anything the template cannot expand (empty, a CIDR or an IP,
+// a name in capitals) leaves 443 open to all, and the server's own check
+// answers others 403. Port 80, which only redirects, stays open.
+func TestMediaTemplateBalancerSources(t *testing.T) {
+	tmpl := template(t)
+	regions := sourceip.Regions()
+	sg := get(t, tmpl, "Resources", "MediaBalancerSecurityGroup").(map[string]any)
+	for _, tc := range []struct {
+		sources string
+		regions []string // nil: 443 open to all
+	}{
+		{"", nil},
+		{"eu1", []string{"eu1"}},
+		{"eu1, us1", []string{"eu1", "us1"}},
+		{"eu1,us1", []string{"eu1", "us1"}},
+		{"us2 au1", []string{"us2", "au1"}},
+		{"eu2", []string{"eu2"}},
+		{" eu1,eu2, us1 us2,au1 ", []string{"eu1", "eu2", "us1", "us2", "au1"}},
+		{"eu1,203.0.113.0/24", nil},
+		{"eu1 192.0.2.7", nil},
+		{"203.0.113.0/24", nil},
+		{"EU1", nil},
+		{" , ", nil},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.sources), func(t *testing.T) {
+			params := mediaValues(t, tmpl, mediaParams, map[string]string{"AllowedSourceIps": tc.sources})
+			if _, err := sourceip.Parse(tc.sources, true); err != nil {
+				t.Fatalf("the server refuses AllowedSourceIps %q: %v", tc.sources, err)
+			}
+			if !mediaExists(t, tmpl, sg, params) {
+				t.Fatal("got no balancer security group, want one")
+			}
+			got := map[int][]string{}
+			ingress := mediaResolve(t, tmpl, get(t, sg, "Properties", "SecurityGroupIngress"), params).([]any)
+			for _, r := range ingress {
+				port, _ := get(t, r, "FromPort").(int)
+				if get(t, r, "ToPort") != port || get(t, r, "IpProtocol") != "tcp" {
+					t.Errorf("got rule %v, want one TCP port", r)
+				}
+				cidr, _ := get(t, r, "CidrIp").(string)
+				got[port] = append(got[port], cidr)
+			}
+			want := map[int][]string{80: {"0.0.0.0/0"}, 443: {"0.0.0.0/0"}}
+			if tc.regions != nil {
+				want[443] = nil
+				for _, region := range tc.regions {
+					for _, a := range regions[region] {
+						want[443] = append(want[443], a+"/32")
+					}
+				}
+			}
+			sort.Strings(got[443])
+			sort.Strings(want[443])
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			if len(ingress) > 60 {
+				t.Errorf("got %d inbound rules, want at most a security group's 60", len(ingress))
+			}
+		})
+	}
+
+	// With MediaReceiver=none, neither the group nor any of its rules.
+	for _, sources := range []string{"", "eu1", "eu1, us1"} {
+		params := mediaValues(t, tmpl, map[string]string{"AllowedSourceIps": sources})
+		if mediaExists(t, tmpl, sg, params) {
+			t.Errorf("AllowedSourceIps %q, MediaReceiver=none: got the balancer's group, want none", sources)
+		}
+		for name := range get(t, tmpl, "Conditions").(map[string]any) {
+			if strings.HasPrefix(name, "Media") && mediaEval(t, tmpl, map[string]any{"Condition": name}, params).(bool) {
+				t.Errorf("AllowedSourceIps %q, MediaReceiver=none: got condition %s true, want every media condition false", sources, name)
+			}
 		}
 	}
 }

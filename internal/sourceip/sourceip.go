@@ -5,6 +5,7 @@ package sourceip
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +16,17 @@ var regions = map[string][]string{
 	"us1": {"52.149.21.32", "52.149.21.10", "52.137.102.83", "40.64.107.92", "40.64.107.99"},
 	"us2": {"52.146.58.224", "52.146.58.159", "52.146.59.242", "52.146.59.213", "52.146.58.64"},
 	"au1": {"20.248.249.20", "20.248.249.47", "20.248.249.181", "20.248.249.119", "20.248.249.164"},
+}
+
+// Regions returns Speechmatics' published egress addresses, by region name
+// (eu1, eu2, us1, us2, au1), as Parse expands the names: a copy, which the
+// caller may change. The template's SpeechmaticsEgress mapping repeats it.
+func Regions() map[string][]string {
+	m := make(map[string][]string, len(regions))
+	for name, addrs := range regions {
+		m[name] = slices.Clone(addrs)
+	}
+	return m
 }
 
 // List is a set of address ranges. The zero value holds nothing.

@@ -1,6 +1,8 @@
 package sourceip
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +120,44 @@ func TestAllowsWhenEmpty(t *testing.T) {
 				t.Errorf("Contains: got %v, want %v", got, tt.contained)
 			}
 		})
+	}
+}
+
+// TestRegions checks that Regions lists the names Parse expands, five IPv4
+// addresses each, that Parse takes exactly those addresses for a name, and
+// that the caller gets a copy.
+func TestRegions(t *testing.T) {
+	got := Regions()
+	var names []string
+	for name := range got {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if want := []string{"au1", "eu1", "eu2", "us1", "us2"}; !slices.Equal(names, want) {
+		t.Errorf("got regions %v, want %v", names, want)
+	}
+	for name, addrs := range got {
+		l, err := Parse(name, true)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", name, err)
+		}
+		if len(addrs) != 5 || len(l.prefixes) != len(addrs) {
+			t.Errorf("%s: got %d addresses and %d parsed ranges, want 5 of each", name, len(addrs), len(l.prefixes))
+		}
+		for i, a := range addrs {
+			ip, err := netip.ParseAddr(a)
+			if err != nil || !ip.Is4() {
+				t.Errorf("%s: got address %q, want IPv4", name, a)
+				continue
+			}
+			if i < len(l.prefixes) && l.prefixes[i] != netip.PrefixFrom(ip, 32) {
+				t.Errorf("%s, address %d: got parsed %v, want %v/32", name, i, l.prefixes[i], a)
+			}
+		}
+	}
+	got["eu1"][0] = "192.0.2.1"
+	delete(got, "us1")
+	if again := Regions(); again["eu1"][0] != "40.74.41.91" || again["us1"] == nil {
+		t.Errorf("got %v after changing an earlier result, want Regions unchanged", again)
 	}
 }
