@@ -89,24 +89,14 @@ func measureColdStarts(b *testing.B) *coldStartResult {
 	rie := rieBinary(b)
 	moto := mototest.Get(b)
 	runs := coldStartRuns(b)
-	payload, err := os.ReadFile(filepath.Join(callbacktest.Root(), "events", "http-api-status-error.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	payload := coldStartPayload(b)
 
 	dir := b.TempDir()
 	ours := buildBootstrap(b, "callback", filepath.Join(dir, "ours"))
 	hello := buildBootstrap(b, "callback/testdata/hello-sdk", filepath.Join(dir, "hello-sdk"))
 	r := &coldStartResult{oursSize: fileSize(b, ours), helloSize: fileSize(b, hello)}
 
-	// Both get the same environment, built from scratch as Lambda's is: the
-	// test's own may hold AWS settings (AWS_PROFILE, AWS_CA_BUNDLE) that make
-	// the SDK's configuration load do work it never does when deployed.
-	env := append([]string{"PATH=" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "TZ=:UTC",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=25", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LOG_LEVEL=info"}, moto.Env()...)
-	env = append(env,
-		"BUCKET_NAME="+moto.Bucket(b), "QUEUE_URL="+moto.Queue(b, false),
-		"AUTH_SECRET_ID="+moto.Secret(b, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`))
+	env := coldStartEnv(b, moto, "BUCKET_NAME="+moto.Bucket(b), "QUEUE_URL="+moto.Queue(b, false))
 	for i := range runs {
 		if i%2 == 0 {
 			r.ours = append(r.ours, coldStart(b, rie, ours, env, payload))
@@ -117,6 +107,30 @@ func measureColdStarts(b *testing.B) *coldStartResult {
 		}
 	}
 	return r
+}
+
+// coldStartPayload is the event every cold start answers: a status-only
+// callback, so that the init, not the handling, is what differs.
+func coldStartPayload(tb testing.TB) []byte {
+	tb.Helper()
+	payload, err := os.ReadFile(filepath.Join(callbacktest.Root(), "events", "http-api-status-error.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return payload
+}
+
+// coldStartEnv is the environment of every function measured, built from
+// scratch as Lambda's is, with the auth secret in moto and extra: the
+// test's own environment may hold AWS settings (AWS_PROFILE, AWS_CA_BUNDLE)
+// that make the SDK's configuration load do work it never does when
+// deployed.
+func coldStartEnv(tb testing.TB, moto *mototest.Server, extra ...string) []string {
+	tb.Helper()
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "TZ=:UTC",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=25", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LOG_LEVEL=info"}, moto.Env()...)
+	env = append(env, "AUTH_SECRET_ID="+moto.Secret(tb, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`))
+	return append(env, extra...)
 }
 
 // buildBootstrap builds ./functions/<function> with `make bootstrap`, so

@@ -12,6 +12,7 @@ import (
 
 	"smcallbacks/internal/app"
 	"smcallbacks/internal/config"
+	"smcallbacks/internal/observe"
 )
 
 func main() {
@@ -23,7 +24,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := app.NewLogger(os.Stderr, cfg)
+	logger := observe.Logger(os.Stderr, cfg.Observability, cfg.Lambda)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := app.Run(ctx, cfg, logger); err != nil {

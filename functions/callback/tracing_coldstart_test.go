@@ -100,10 +100,7 @@ func measureTracingColdStarts(b *testing.B) []*tracingVariant {
 	rie := rieBinary(b)
 	moto := mototest.Get(b)
 	runs := coldStartRuns(b)
-	payload, err := os.ReadFile(filepath.Join(callbacktest.Root(), "events", "http-api-status-error.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	payload := coldStartPayload(b)
 	daemon := listenDaemon(b)
 
 	dir := b.TempDir()
@@ -118,10 +115,7 @@ func measureTracingColdStarts(b *testing.B) []*tracingVariant {
 		v.size = fileSize(b, v.boot)
 	}
 
-	env := append([]string{"PATH=" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "TZ=:UTC",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=25", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LOG_LEVEL=info",
-		"AWS_XRAY_DAEMON_ADDRESS=" + daemon.addr, "AWS_XRAY_CONTEXT_MISSING=LOG_ERROR"}, moto.Env()...)
-	env = append(env, "AUTH_SECRET_ID="+moto.Secret(b, `{"header":"Authorization","scheme":"Bearer","token":"test-token-0123456789"}`))
+	env := coldStartEnv(b, moto, "AWS_XRAY_DAEMON_ADDRESS="+daemon.addr, "AWS_XRAY_CONTEXT_MISSING=LOG_ERROR")
 	for i := range runs {
 		for j := range variants {
 			v := variants[(i+j)%len(variants)]

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -33,12 +32,6 @@ import (
 	"smcallbacks/internal/s3store"
 	"smcallbacks/internal/sqsqueue"
 )
-
-// NewLogger returns the JSON logger at the configured level, with the
-// invocation's fields under Lambda.
-func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
-	return observe.Logger(w, cfg.Observability, cfg.Lambda)
-}
 
 // NewService builds the callback service and its dependencies, once per
 // process. Each callback's metrics go to rec.

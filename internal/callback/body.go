@@ -124,17 +124,12 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 	for i := 1; ; i++ {
 		// NextRawPart keeps the bytes as sent: no quoted-printable decoding.
 		mp, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
+		last, err := admit(i, mp, err)
 		if err != nil {
-			return bodyError("malformed or truncated multipart body", err)
-		}
-		if i > maxParts {
-			return tooManyParts()
-		}
-		if err := checkPartHeader(i, mp); err != nil {
 			return err
+		}
+		if last {
+			break
 		}
 		if err := in.readPart(mp, partOf(i, mp)); err != nil {
 			return err
@@ -150,6 +145,21 @@ func (in *intake) readMultipart(body io.Reader, boundary string) error {
 		return epilogueTooLarge()
 	}
 	return nil
+}
+
+// admit checks the i-th part a multipart reader returned, with its error:
+// last is true after the closing delimiter (io.EOF); the error refuses a
+// malformed body, one part too many, or a part's header.
+func admit(i int, mp *multipart.Part, err error) (last bool, _ error) {
+	switch {
+	case err == io.EOF:
+		return true, nil
+	case err != nil:
+		return false, bodyError("malformed or truncated multipart body", err)
+	case i > maxParts:
+		return false, tooManyParts()
+	}
+	return false, checkPartHeader(i, mp)
 }
 
 func tooManyParts() error {

@@ -71,17 +71,12 @@ func (in *intake) walkMultipart(body []byte, boundary string) error {
 	w := newWalker(body, boundary)
 	for i := 1; ; i++ {
 		mp, err := w.nextPart()
-		if err == io.EOF {
-			break
-		}
+		last, err := admit(i, mp, err)
 		if err != nil {
-			return bodyError("malformed or truncated multipart body", err)
-		}
-		if i > maxParts {
-			return tooManyParts()
-		}
-		if err := checkPartHeader(i, mp); err != nil {
 			return err
+		}
+		if last {
+			break
 		}
 		start := w.pos
 		end, ok := w.partEnd()

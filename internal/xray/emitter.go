@@ -7,10 +7,6 @@ import (
 	"sync"
 )
 
-// DaemonAddressEnv is the environment variable in which Lambda gives the X-Ray
-// daemon's address when tracing is on.
-const DaemonAddressEnv = "AWS_XRAY_DAEMON_ADDRESS"
-
 // daemonHeader starts every document sent to the daemon.
 const daemonHeader = `{"format": "json", "version": 1}` + "\n"
 
@@ -35,13 +31,6 @@ func NewEmitter(addr string) *Emitter {
 		return nil
 	}
 	return &Emitter{addr: addr}
-}
-
-// EmitterFromEnv returns an Emitter to the daemon named by
-// AWS_XRAY_DAEMON_ADDRESS in getenv (os.Getenv, say), or nil when it is unset:
-// tracing is off.
-func EmitterFromEnv(getenv func(string) string) *Emitter {
-	return NewEmitter(getenv(DaemonAddressEnv))
 }
 
 // udpAddress picks the UDP address out of a daemon address.

@@ -117,12 +117,11 @@ func TestUDPAddress(t *testing.T) {
 	}
 }
 
-func TestEmitterFromEnv(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if e := EmitterFromEnv(env(nil)); e != nil {
-		t.Errorf("without %s: got %+v, want nil", DaemonAddressEnv, e)
+func TestNewEmitter(t *testing.T) {
+	if e := NewEmitter(""); e != nil {
+		t.Errorf("without an address: got %+v, want nil", e)
 	}
-	e := EmitterFromEnv(env(map[string]string{DaemonAddressEnv: "127.0.0.1:2000"}))
+	e := NewEmitter("127.0.0.1:2000")
 	if e == nil || e.addr != "127.0.0.1:2000" {
 		t.Errorf("got %+v, want an emitter to 127.0.0.1:2000", e)
 	}

@@ -382,7 +382,7 @@ func TestUntracedCalls(t *testing.T) {
 
 // TestNoDaemon: without a daemon address Instrument adds nothing.
 func TestNoDaemon(t *testing.T) {
-	e := EmitterFromEnv(func(string) string { return "" })
+	e := NewEmitter("")
 	var cfg aws.Config
 	Instrument(&cfg, e)
 	if len(cfg.APIOptions) != 0 {

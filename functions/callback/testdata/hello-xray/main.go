@@ -24,7 +24,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	xray.Instrument(&cfg, xray.EmitterFromEnv(os.Getenv))
+	xray.Instrument(&cfg, xray.NewEmitter(os.Getenv("AWS_XRAY_DAEMON_ADDRESS")))
 	read := secretReader(secretsmanager.NewFromConfig(cfg), os.Getenv("AUTH_SECRET_ID"))
 	if err := read(ctx); err != nil {
 		log.Fatal(err)
