@@ -129,23 +129,40 @@ func waitRecords(t *testing.T, e *emulator, n int) []callbackRecords {
 	}
 }
 
-// callbackLine returns the i-th log line of a callback ("msg":"callback").
+// callbackLine waits, up to five seconds, for the i-th log line of a
+// callback ("msg":"callback") and returns it: the function's log and its
+// metric records reach the emulator's output through pipes of their own,
+// in either order.
 func callbackLine(t *testing.T, e *emulator, i int) map[string]any {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
-	sc.Buffer(nil, 1<<20)
-	for n := 0; sc.Scan(); {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil || line["msg"] != "callback" {
-			continue
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		sc := bufio.NewScanner(strings.NewReader(e.out.String()))
+		sc.Buffer(nil, 1<<20)
+		for n := 0; sc.Scan(); {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) != nil || line["msg"] != "callback" {
+				continue
+			}
+			if n == i {
+				return line
+			}
+			n++
 		}
-		if n == i {
-			return line
-		}
-		n++
 	}
 	t.Fatalf("no log line for callback %d", i)
 	return nil
+}
+
+// waitOutput waits, up to five seconds, for out to hold s, and reports
+// whether it does: the emulator passes a function's output on after its
+// answer.
+func waitOutput(out *callbacktest.SyncBuffer, s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(out.String(), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitMetric waits, up to five seconds, for the first EMF record in out

@@ -42,7 +42,7 @@ func TestLambdaReconciler(t *testing.T) {
 	url, out := startRIE(t, boot, append(moto.Env(), "BUCKET_NAME="+bucket, "QUEUE_URL="+queueURL,
 		"SPEECHMATICS_API_KEY_SECRET_ID="+secret, "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "SPEECHMATICS_API_URL="+api.URL, "RECONCILE_CALLBACK_URL="+cbURL)...)
 
-	if got := invokeRaw(t, url); got != "null" || !strings.Contains(out.String(), "not configured") || len(api.Requests()) != 0 {
+	if got := invokeRaw(t, url); got != "null" || !waitOutput(out, "not configured") || len(api.Requests()) != 0 {
 		t.Fatalf("placeholder secret: got %s, want null and \"not configured\" logged", got)
 	}
 	if _, err := moto.SecretsManager().PutSecretValue(t.Context(), secretValue(secret, `{"api_key":"`+key+`"}`)); err != nil {

@@ -219,14 +219,18 @@ func invokeTraced(tb testing.TB, boot string, env []string, payload []byte, head
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	defer func() {
+	// Stopped before its output is read: Wait returns once every byte the
+	// process wrote is in out.
+	stop := sync.OnceFunc(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	})
+	defer stop()
 	var answer string
 	select {
 	case answer = <-answers:
 	case <-time.After(20 * time.Second):
+		stop()
 		tb.Fatalf("%s answered nothing\n%s", boot, out.String())
 	}
 	path, body, _ := strings.Cut(answer, " ")
@@ -234,8 +238,10 @@ func invokeTraced(tb testing.TB, boot string, env []string, payload []byte, head
 		StatusCode int `json:"statusCode"`
 	}
 	if json.Unmarshal([]byte(body), &resp); path != "/2018-06-01/runtime/invocation/traced-1/response" || resp.StatusCode != http.StatusOK {
+		stop()
 		tb.Fatalf("%s answered %s, want a 200 response\n%s", boot, answer, out.String())
 	}
+	stop()
 	return out.String()
 }
 
