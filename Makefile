@@ -153,7 +153,7 @@ $(VENV)/.peers-installed: $(VENV)/.installed $(PEERS)/requirements.txt
 
 
 lint: tools
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null | grep . || echo .)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(CFN_LINT) template.yaml
@@ -189,9 +189,9 @@ image:
 # Pushes the image to the stack's ECR repository (its MediaRepositoryUri
 # output, with MediaReceiver=fargate), authenticated with your AWS
 # credentials, and prints the reference to deploy.
-REPOSITORY ?= $(shell $(VENV)/bin/python scripts/samenv.py output $(SAM_ENV) MediaRepositoryUri 2>/dev/null)
+REPOSITORY ?= $(shell $(VENV)/bin/python scripts/samenv.py output $(SAM_ENV) MediaRepositoryUri $(REGION) 2>/dev/null)
 image-push: region image
-	@[ -n '$(REPOSITORY)' ] || { echo "image-push: no ECR repository: deploy the stack with MediaReceiver=fargate first (its MediaRepositoryUri output), or name one: make image-push REPOSITORY=<uri>" >&2; exit 2; }
+	@[ -n '$(REPOSITORY)' ] || { echo "image-push: no ECR repository: the stack of $(SAM_ENV) in $(REGION) has no MediaRepositoryUri output (not deployed, or not with MediaReceiver=fargate), or AWS could not be asked (credentials?); name one: make image-push REPOSITORY=<uri>" >&2; exit 2; }
 	AWS_REGION=$(REGION) $(GO) run ./scripts/image push -image $(IMAGE) -repository $(REPOSITORY)
 
 # The region of deploy, logs and delete: REGION, else the one samconfig.toml
@@ -238,5 +238,7 @@ reconcile:
 	$(GO) build -trimpath -o bin/reconciler ./functions/reconciler
 	LOCAL_DIR='$(LOCAL_DIR)' ./bin/reconciler
 
+# .local by name: LOCAL_DIR may point anywhere (make run LOCAL_DIR=...), and
+# clean removes only what the project made in its own folder.
 clean:
-	rm -rf bin $(LOCAL_DIR) .aws-sam
+	rm -rf bin .local .aws-sam

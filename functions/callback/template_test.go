@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -169,37 +172,52 @@ func TestTemplateRoutes(t *testing.T) {
 }
 
 // TestTemplatePolicies checks least privilege: the function may put objects
-// under the key prefix, send to the queue and read the secret, and nothing
-// more.
+// under the key prefix, send to the queue, read the secret, and write its
+// log and its traces, nothing more.
 func TestTemplatePolicies(t *testing.T) {
-	props := function(t)["Properties"].(map[string]any)
-	policies, ok := props["Policies"].([]any)
-	if !ok || len(policies) != 1 {
-		t.Fatalf("got Policies %v, want one inline policy document", props["Policies"])
-	}
-	if _, ok := props["Role"]; ok {
-		t.Error("the function has a Role of its own: its rights would escape this check")
-	}
-	type grant struct {
-		action   string
-		resource any
-	}
-	var got []grant
-	for i, s := range get(t, policies[0], "Statement").([]any) {
-		st := s.(map[string]any)
-		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
-			t.Errorf("statement %d: got %v, want a plain Allow", i, st)
-		}
-		got = append(got, grant{st["Action"].(string), st["Resource"]})
-	}
+	tmpl := template(t)
+	got := roleGrants(t, tmpl, "CallbackFunction", "CallbackRole")
 	want := []grant{
 		{"s3:PutObject", map[string]any{"Fn::Sub": "${Bucket.Arn}/${KeyPrefix}*"}},
 		{"sqs:SendMessage", map[string]any{"Fn::GetAtt": "Queue.Arn"}},
 		{"secretsmanager:GetSecretValue", map[string]any{"Ref": "AuthSecret"}},
+		{[]any{"logs:CreateLogStream", "logs:PutLogEvents"}, map[string]any{"Fn::GetAtt": "CallbackLogGroup.Arn"}},
+		{[]any{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got grants %v, want %v", got, want)
 	}
+}
+
+// grant is one statement of a role's policy: its actions on its resources.
+type grant struct{ actions, resource any }
+
+// roleGrants returns the grants of the role that function fn runs as, after
+// checking that the role is its own and holds nothing but them: one inline
+// policy of plain Allow statements, no managed policy, no Policies on the
+// function beside it (which SAM would add to a role of its own making).
+func roleGrants(t *testing.T, tmpl map[string]any, fn, role string) []grant {
+	t.Helper()
+	props := get(t, tmpl, "Resources", fn, "Properties").(map[string]any)
+	if _, ok := props["Policies"]; ok || !reflect.DeepEqual(props["Role"], map[string]any{"Fn::GetAtt": role + ".Arn"}) {
+		t.Fatalf("%s: got Role %v and Policies %v, want %s alone", fn, props["Role"], props["Policies"], role)
+	}
+	r := get(t, tmpl, "Resources", role, "Properties").(map[string]any)
+	if _, ok := r["ManagedPolicyArns"]; ok {
+		t.Errorf("%s has managed policies", role)
+	}
+	if policies := r["Policies"].([]any); len(policies) != 1 {
+		t.Fatalf("%s: got %d policies, want 1", role, len(policies))
+	}
+	var got []grant
+	for i, s := range get(t, r, "Policies", 0, "PolicyDocument", "Statement").([]any) {
+		st := s.(map[string]any)
+		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
+			t.Errorf("%s statement %d: got %v, want a plain Allow", role, i, st)
+		}
+		got = append(got, grant{st["Action"], st["Resource"]})
+	}
+	return got
 }
 
 func TestTemplateSecretIsGenerated(t *testing.T) {
@@ -287,41 +305,82 @@ func TestTemplateAssembler(t *testing.T) {
 		t.Errorf("got event source %v, want the callback queue with ReportBatchItemFailures", src)
 	}
 
-	// Least privilege: its own role, with these grants and no others.
-	if _, ok := props["Policies"]; ok {
-		t.Error("the assembler has Policies besides its role")
-	}
-	if !reflect.DeepEqual(props["Role"], map[string]any{"Fn::GetAtt": "AssemblerRole.Arn"}) {
-		t.Fatalf("got Role %v, want AssemblerRole", props["Role"])
-	}
-	role := get(t, tmpl, "Resources", "AssemblerRole", "Properties").(map[string]any)
-	if _, ok := role["ManagedPolicyArns"]; ok {
-		t.Error("the assembler's role has managed policies")
-	}
-	policies := role["Policies"].([]any)
-	if len(policies) != 1 {
-		t.Fatalf("got %d policies, want 1", len(policies))
-	}
-	type grant struct {
-		actions  any
-		resource any
-	}
-	var got []grant
-	for _, s := range get(t, policies[0], "PolicyDocument", "Statement").([]any) {
-		st := s.(map[string]any)
-		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
-			t.Errorf("got %v, want a plain Allow", st)
-		}
-		got = append(got, grant{st["Action"], st["Resource"]})
-	}
+	// Least privilege: its own role, with these grants and no others. Listing
+	// the bucket makes S3 answer a missing manifest 404, not 403.
+	got := roleGrants(t, tmpl, "AssemblerFunction", "AssemblerRole")
 	want := []grant{
 		{[]any{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, map[string]any{"Fn::GetAtt": "Queue.Arn"}},
 		{[]any{"s3:GetObject", "s3:PutObject"}, map[string]any{"Fn::Sub": "${Bucket.Arn}/${KeyPrefix}*/manifest.json"}},
+		{"s3:ListBucket", map[string]any{"Fn::GetAtt": "Bucket.Arn"}},
 		{"sqs:SendMessage", map[string]any{"Fn::GetAtt": "OutputQueue.Arn"}},
 		{[]any{"logs:CreateLogStream", "logs:PutLogEvents"}, map[string]any{"Fn::GetAtt": "AssemblerLogGroup.Arn"}},
 		{[]any{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got grants %v, want %v", got, want)
+	}
+}
+
+// TestTemplateBucketLifecycle checks that what a killed upload leaves is
+// removed, and that stored callbacks expire, if at all, only after the
+// reconciler has stopped looking for their jobs: otherwise it would fetch
+// them again and announce them twice.
+func TestTemplateBucketLifecycle(t *testing.T) {
+	tmpl := template(t)
+	rules := get(t, tmpl, "Resources", "Bucket", "Properties", "LifecycleConfiguration", "Rules").([]any)
+	abort := map[string]any{"Id": "AbortIncompleteUploads", "Status": "Enabled",
+		"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}}
+	if len(rules) != 2 || !reflect.DeepEqual(rules[0], abort) {
+		t.Fatalf("got rules %v, want %v first, always", rules, abort)
+	}
+	expire := get(t, rules[1], "Fn::If").([]any)
+	if expire[0] != "HasLifecycle" || !reflect.DeepEqual(get(t, expire[1], "ExpirationInDays"), map[string]any{"Ref": "LifecycleDays"}) ||
+		!reflect.DeepEqual(expire[2], map[string]any{"Ref": "AWS::NoValue"}) {
+		t.Errorf("got %v, want an expiry after LifecycleDays when HasLifecycle", expire)
+	}
+
+	pattern := regexp.MustCompile(get(t, tmpl, "Parameters", "LifecycleDays", "AllowedPattern").(string))
+	for _, tc := range []struct {
+		days string
+		want bool
+	}{{"0", true}, {"7", true}, {"30", true}, {"365", true}, {"1", false}, {"6", false}, {"07", false}, {"-1", false}, {"", false}} {
+		t.Run(tc.days, func(t *testing.T) {
+			if got := pattern.MatchString(tc.days); got != tc.want {
+				t.Errorf("LifecycleDays=%q allowed: got %v, want %v", tc.days, got, tc.want)
+			}
+		})
+	}
+	// The reconciler looks for a job over RECONCILE_LOOKBACK, which the
+	// template leaves at its default: shorter than the shortest expiry.
+	if _, ok := get(t, tmpl, "Resources", "ReconcilerFunction", "Properties", "Environment", "Variables").(map[string]any)["RECONCILE_LOOKBACK"]; ok {
+		t.Fatal("the template sets RECONCILE_LOOKBACK: check it against LifecycleDays here")
+	}
+	c, err := config.LoadReconciler(func(k string) string {
+		return map[string]string{"SPEECHMATICS_API_KEY": "k", "RECONCILE_CALLBACK_URL": "https://example.org/callback"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	least := 1
+	for !pattern.MatchString(strconv.Itoa(least)) {
+		least++
+	}
+	if expiry := time.Duration(least) * 24 * time.Hour; c.Lookback >= expiry {
+		t.Errorf("the reconciler looks back %v, and objects may expire after %v: it would fetch expired jobs again", c.Lookback, expiry)
+	}
+}
+
+// TestTemplateApiKeyCommand checks that the command that stores the
+// Speechmatics API key asks for it and passes it on standard input, never
+// on a command line (the shell's history, the process list).
+func TestTemplateApiKeyCommand(t *testing.T) {
+	v := get(t, template(t), "Outputs", "ApiKeyCommand", "Value", "Fn::Sub").(string)
+	for _, want := range []string{"read -rsp", "--secret-string file:///dev/stdin"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("got %q, want it to contain %q", v, want)
+		}
+	}
+	if strings.Contains(v, "<key>") {
+		t.Errorf("got %q: the key would be typed into the command line", v)
 	}
 }

@@ -62,6 +62,8 @@ func TestMakeTargets(t *testing.T) {
 			[]string{"bucket and every transcript in it stay", "sam delete --config-env default --region eu-west-1"}, nil},
 		{"image-push pushes with the caller's credentials", nil, []string{"-n", "image-push", "REGION=eu-west-1", "REPOSITORY=123456789012.dkr.ecr.eu-west-1.amazonaws.com/cb"}, 0,
 			[]string{"AWS_REGION=eu-west-1 go run ./scripts/image push -image bin/image.tar -repository 123456789012.dkr.ecr.eu-west-1.amazonaws.com/cb"}, nil},
+		{"clean removes the project's own folders only", nil, []string{"-n", "clean", "LOCAL_DIR=/srv/callbacks"}, 0,
+			[]string{"rm -rf bin .local .aws-sam"}, []string{"/srv/callbacks"}},
 		{"a region from the environment", append(noAWS, "AWS_REGION=ap-southeast-2"), []string{"-n", "logs"}, 0,
 			[]string{"--region ap-southeast-2"}, nil},
 	}
