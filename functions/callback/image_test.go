@@ -65,15 +65,16 @@ func TestImage(t *testing.T) {
 		}
 	}
 
-	// One layer, one file: the binary, and no shell or anything else.
+	// One layer: the binary and /tmp (where parts beyond the memory budget
+	// spill), and no shell or anything else.
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("got %d layers (%v), want 1", len(layers), err)
 	}
 	bin := filepath.Join(dir, "callback")
 	files := extract(t, layers[0], "callback", bin)
-	if !reflect.DeepEqual(files, []string{"callback"}) {
-		t.Errorf("got files %v, want only callback", files)
+	if !reflect.DeepEqual(files, []string{"tmp/", "callback"}) {
+		t.Errorf("got files %v, want only tmp/ and callback", files)
 	}
 	// The binary brings its TLS roots: the base has none.
 	if out, err := exec.Command("go", "version", "-m", bin).Output(); err != nil || !strings.Contains(string(out), "golang.org/x/crypto/x509roots/fallback") {
@@ -115,6 +116,9 @@ func extract(t *testing.T, layer interface{ Uncompressed() (io.ReadCloser, error
 			t.Fatal(err)
 		}
 		files = append(files, hdr.Name)
+		if hdr.Name == "tmp/" && (hdr.Typeflag != tar.TypeDir || hdr.Mode&0o7777 != 0o1777) {
+			t.Errorf("tmp/: type %c, mode %o, want a directory anyone may write to, 1777", hdr.Typeflag, hdr.Mode)
+		}
 		if hdr.Name != name {
 			continue
 		}

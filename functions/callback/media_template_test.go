@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"smcallbacks/internal/awssecret"
 	"smcallbacks/internal/config"
@@ -805,6 +807,9 @@ func TestMediaTemplateTaskDefinition(t *testing.T) {
 			map[string]any{"Fn::Sub": "${MediaRepository.RepositoryUri}:latest"}}}},
 		{[]any{"ContainerDefinitions", 0, "Essential"}, true},
 		{[]any{"ContainerDefinitions", 0, "ReadonlyRootFilesystem"}, true},
+		// Writable /tmp on the task's own storage, for the parts that spill.
+		{[]any{"Volumes"}, []any{map[string]any{"Name": "tmp"}}},
+		{[]any{"ContainerDefinitions", 0, "MountPoints"}, []any{map[string]any{"SourceVolume": "tmp", "ContainerPath": "/tmp"}}},
 	}
 	for _, c := range checks {
 		if got := get(t, def, c.key...); !reflect.DeepEqual(got, c.want) {
@@ -871,12 +876,13 @@ func TestMediaTemplateEnvironment(t *testing.T) {
 	}
 
 	fn := get(t, tmpl, "Resources", "CallbackFunction", "Properties", "Environment", "Variables").(map[string]any)
-	want := map[string]any{"LISTEN_ADDR": "0.0.0.0:8080", "TRUSTED_PROXIES": ref("MediaVpcCidr")}
+	want := map[string]any{"LISTEN_ADDR": "0.0.0.0:8080", "TRUSTED_PROXIES": ref("MediaVpcCidr"),
+		"KEEPALIVE_TIMEOUT": map[string]any{"Fn::Sub": "${MediaIdleTimeout}s5s"}}
 	for name, v := range fn {
 		want[name] = v
 	}
 	if !reflect.DeepEqual(vars, want) {
-		t.Errorf("got environment %v, want the function's plus LISTEN_ADDR and TRUSTED_PROXIES: %v", vars, want)
+		t.Errorf("got environment %v, want the function's plus LISTEN_ADDR, TRUSTED_PROXIES and KEEPALIVE_TIMEOUT: %v", vars, want)
 	}
 
 	// References to parameters take their values in a deploy with the media
@@ -892,6 +898,8 @@ func TestMediaTemplateEnvironment(t *testing.T) {
 			if p, ok := params[r]; ok {
 				env[name] = p
 			}
+		} else if sub, ok := v.(map[string]any)["Fn::Sub"].(string); ok {
+			env[name] = strings.ReplaceAll(sub, "${MediaIdleTimeout}", params["MediaIdleTimeout"])
 		}
 	}
 	for _, sources := range []string{env["ALLOWED_SOURCE_IPS"], "eu1,us1"} {
@@ -902,6 +910,13 @@ func TestMediaTemplateEnvironment(t *testing.T) {
 		}
 		if cfg.Lambda || cfg.Local() || cfg.AuthSecretID == "" {
 			t.Errorf("got Lambda %v, local sinks %v, secret %q; want server mode on S3 and SQS with the auth secret", cfg.Lambda, cfg.Local(), cfg.AuthSecretID)
+		}
+		idle, err := strconv.Atoi(params["MediaIdleTimeout"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if balancer := time.Duration(idle) * time.Second; cfg.KeepAliveTimeout <= balancer {
+			t.Errorf("KEEPALIVE_TIMEOUT: got %v, want longer than the balancer's idle timeout, %v", cfg.KeepAliveTimeout, balancer)
 		}
 		if cfg.ListenAddr != "0.0.0.0:8080" {
 			t.Errorf("LISTEN_ADDR: got %v, want 0.0.0.0:8080, where the target group sends", cfg.ListenAddr)

@@ -149,5 +149,5 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 		TrustedProxies:  cfg.TrustedProxies,
 		Metrics:         scrape,
-	}, logger)
+	}, cfg.KeepAliveTimeout, logger)
 }

@@ -32,6 +32,11 @@ const (
 	// part's form name or filename: real callbacks use a small fraction.
 	maxPartHeaderBytes = 16 << 10
 	maxNameBytes       = 1024
+	// maxContentTypeBytes bounds an attachment's Content-Type, which is
+	// stored with its object and named in the event: beyond it S3 would
+	// refuse the object's headers, or a hundred parts the event's size, and
+	// the sender's every retry would fail alike. Real ones take a few dozen.
+	maxContentTypeBytes = 256
 	// maxEpilogue bounds what may follow a multipart body's closing
 	// delimiter: it is read, so that the body is read to its end, and
 	// dropped.
@@ -189,6 +194,9 @@ func checkPartHeader(i int, mp *multipart.Part) error {
 	}
 	if len(mp.FormName()) > maxNameBytes || len(mp.FileName()) > maxNameBytes {
 		return badRequest(fmt.Sprintf("part %d: name too long: at most %d bytes", i, maxNameBytes), nil)
+	}
+	if len(mp.Header.Get("Content-Type")) > maxContentTypeBytes {
+		return badRequest(fmt.Sprintf("part %d: Content-Type too long: at most %d bytes", i, maxContentTypeBytes), nil)
 	}
 	return nil
 }

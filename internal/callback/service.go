@@ -122,9 +122,13 @@ func (s *Service) handle(ctx context.Context, req *Request, ev *Event) error {
 	if ev.JobID, ev.Status, err = parseQuery(req.RawQuery); err != nil {
 		return err
 	}
+	contentType := req.Header.Get("Content-Type")
+	if len(contentType) > maxContentTypeBytes {
+		return badRequest(fmt.Sprintf("Content-Type too long: at most %d bytes", maxContentTypeBytes), nil)
+	}
 	in := s.newIntake(ctx, ev)
 	defer in.release()
-	if err := in.read(req.Body, req.Header.Get("Content-Type")); err != nil {
+	if err := in.read(req.Body, contentType); err != nil {
 		return err
 	}
 	if err := s.store(ctx, in.writes()); err != nil {

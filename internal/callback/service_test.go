@@ -361,6 +361,26 @@ func TestHandleFailures(t *testing.T) {
 			r.Body = bytes.NewReader(body)
 			r.Header.Set("Content-Type", ct)
 		}, wantCode: 400, wantMessage: "part 1: name too long: at most 1024 bytes"},
+		{name: "part Content-Type too long", change: func(_ *harness, r *callback.Request) {
+			body, ct := multipartBody(t, formPart{"transcript.txt", "", "text/plain; x=" + strings.Repeat("a", 250), []byte("x")})
+			r.Body = bytes.NewReader(body)
+			r.Header.Set("Content-Type", ct)
+		}, wantCode: 400, wantMessage: "part 1: Content-Type too long: at most 256 bytes"},
+		{name: "a later part's Content-Type too long stores nothing", change: func(_ *harness, r *callback.Request) {
+			body, ct := multipartBody(t, formPart{"transcript.txt", "", "text/plain", txt},
+				formPart{"jobinfo", "", "application/json; x=" + strings.Repeat("a", 250), []byte("{}")})
+			r.Body = bytes.NewReader(body)
+			r.Header.Set("Content-Type", ct)
+		}, wantCode: 400, wantMessage: "part 2: Content-Type too long: at most 256 bytes"},
+		{name: "part Content-Type at the bound", change: func(_ *harness, r *callback.Request) {
+			body, ct := multipartBody(t, formPart{"transcript.txt", "", "text/plain; x=" + strings.Repeat("a", 256-len("text/plain; x=")), txt})
+			r.Body = bytes.NewReader(body)
+			r.Header.Set("Content-Type", ct)
+		}, wantCode: 200, wantObjects: 1},
+		{name: "body Content-Type too long", change: func(_ *harness, r *callback.Request) {
+			r.Body = bytes.NewReader(txt)
+			r.Header.Set("Content-Type", "text/plain; x="+strings.Repeat("a", 250))
+		}, wantCode: 400, wantMessage: "Content-Type too long: at most 256 bytes"},
 		{name: "no auth header", change: func(_ *harness, r *callback.Request) { r.Header.Del("Authorization") },
 			wantCode: 401, wantMessage: "unauthorized"},
 		{name: "wrong token", change: func(_ *harness, r *callback.Request) { r.Header.Set("Authorization", "Bearer nope") },

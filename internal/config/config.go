@@ -42,6 +42,9 @@ type Config struct {
 	// BodyIdleTimeout cuts off a server-mode upload that sends no byte for
 	// this long.
 	BodyIdleTimeout time.Duration
+	// KeepAliveTimeout is how long server mode keeps a connection that
+	// is idle between requests: behind a load balancer, longer than its.
+	KeepAliveTimeout time.Duration
 	// MaxBodyBytes bounds a callback's body in server mode (API Gateway
 	// bounds it under Lambda).
 	MaxBodyBytes int64
@@ -66,6 +69,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuthSecretRefresh: 5 * time.Minute,
 		MaxBodyBytes:      10 << 30,
 		BodyIdleTimeout:   time.Minute,
+		KeepAliveTimeout:  10 * time.Second,
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -116,6 +120,13 @@ func Load(getenv func(string) string) (*Config, error) {
 			bad("BODY_IDLE_TIMEOUT: want a duration of at least 1s, such as 1m, got %q", v)
 		}
 		c.BodyIdleTimeout = d
+	}
+	if v := getenv("KEEPALIVE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			bad("KEEPALIVE_TIMEOUT: want a duration of at least 1s, such as 10s, got %q", v)
+		}
+		c.KeepAliveTimeout = d
 	}
 	c.Observability = loadObservability(getenv, bad)
 	if len(problems) > 0 {

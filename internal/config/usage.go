@@ -29,6 +29,7 @@ var Variables = []Variable{
 	{"ALLOWED_SOURCE_IPS", "", "accept only these senders: CIDRs, IPs, Speechmatics regions eu1 eu2 us1 us2 au1"},
 	{"TRUSTED_PROXIES", "", "server mode: proxies whose X-Forwarded-For is believed"},
 	{"BODY_IDLE_TIMEOUT", "1m", "server mode: cut off an upload that sends nothing for this long"},
+	{"KEEPALIVE_TIMEOUT", "10s", "server mode: close a connection idle between requests after this long (behind a load balancer, longer than its idle timeout)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"METRICS_NAMESPACE", DefaultMetricsNamespace, "under Lambda: the CloudWatch namespace of the metric records"},
 	{"AWS_LAMBDA_RUNTIME_API", "", "set by Lambda: selects Lambda mode"},

@@ -42,11 +42,13 @@ var _ http.Handler = (*Handler)(nil)
 // ID in the X-Request-Id header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		answerBy(w)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
 		return
 	}
 	if r.URL.Path == "/metrics" && h.Metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		answerBy(w)
 		h.Metrics.ServeHTTP(w, r)
 		return
 	}
@@ -59,7 +61,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A request declaring no body has nothing left to read.
 	read := &endReader{r: body, ended: r.ContentLength == 0}
-	resp := h.Service.Handle(r.Context(), &callback.Request{
+	// Not the connection's context: net/http cancels it when the client
+	// half-closes after its body, or gives up waiting for the answer, and a
+	// callback read to its end is then stored and queued all the same (a
+	// retry of it is a duplicate, which consumers expect). A body cut short
+	// still fails on its own, as its reads do.
+	resp := h.Service.Handle(context.WithoutCancel(r.Context()), &callback.Request{
 		Method:    r.Method,
 		RawQuery:  r.URL.RawQuery,
 		Header:    r.Header,
@@ -77,8 +84,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		stopReading(r.Context())
 	}
+	answerBy(w)
 	w.WriteHeader(resp.StatusCode)
 	w.Write(resp.Body)
+}
+
+// writeTimeout bounds how long a client may take to take in an answer: one
+// that never reads (pipelining requests it never reads the answers of, say)
+// would otherwise hold its connection, and the server's shutdown, for good.
+// A variable for the tests.
+var writeTimeout = 10 * time.Second
+
+// answerBy gives the answer about to be written writeTimeout to go out. It
+// is set as the answer starts, not with the request, so that an upload of
+// any length is not cut off at its end.
+func answerBy(w http.ResponseWriter) {
+	// An error means the connection takes no deadlines (a test recorder).
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
 }
 
 // idleReader moves the connection's read deadline forward before each read,
@@ -141,17 +163,18 @@ var readHeaderTimeout = 10 * time.Second
 const shutdownGrace = 25 * time.Second
 
 // Serve answers on ln until ctx is done, then stops accepting and lets the
-// callbacks in flight finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+// callbacks in flight finish. A connection is kept alive between requests
+// for keepAlive (at least readHeaderTimeout): behind a load balancer,
+// longer than the balancer's own idle timeout, so that the server never
+// closes a connection the balancer is about to reuse (a 502 to the sender).
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, keepAlive time.Duration, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
-		// A connection kept alive between callbacks is held no longer than
-		// one slow to send its headers.
-		IdleTimeout: readHeaderTimeout,
-		ConnContext: withConn,
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		IdleTimeout:       max(keepAlive, readHeaderTimeout),
+		ConnContext:       withConn,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(stoppableListener{ln}) }()

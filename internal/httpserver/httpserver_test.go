@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,7 +125,7 @@ func TestServeFinishesInFlight(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		served <- Serve(ctx, ln, &Handler{Service: svc}, 0, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	}()
 
 	answered := make(chan int, 1)
@@ -229,7 +230,7 @@ func TestServeSlowHeaders(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go Serve(ctx, ln, &Handler{Service: svc}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	go Serve(ctx, ln, &Handler{Service: svc}, 0, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -256,5 +257,121 @@ func TestHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != `{"status":"ok"}` || len(queue.Events()) != 0 {
 		t.Errorf("got %d %s, want 200 {\"status\":\"ok\"} and no callback", resp.StatusCode, b)
+	}
+}
+
+// serve starts Serve on a port of its own, with keep-alive connections held
+// for keepAlive, and returns its address and a function that stops it and
+// returns what Serve returned.
+func serve(t *testing.T, h *Handler, keepAlive time.Duration) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, h, keepAlive, slog.New(slog.NewJSONHandler(io.Discard, nil))) }()
+	var once sync.Once
+	var err2 error
+	stop = func() error {
+		once.Do(func() { cancel(); err2 = <-served })
+		return err2
+	}
+	t.Cleanup(func() { stop() })
+	return ln.Addr().String(), stop
+}
+
+// TestServeHalfClose: a client that closes its side once its body is sent,
+// as some do, still has its callback stored and gets its answer; net/http
+// cancels the request's context at that point, and the service must not
+// take that for the client giving up.
+func TestServeHalfClose(t *testing.T) {
+	svc, store, queue := newService(t)
+	// A store that takes its time, as S3 does, and gives up when told to.
+	store.PutHook = func(ctx context.Context, _ *callback.Object) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+			return nil
+		}
+	}
+	addr, _ := serve(t, &Handler{Service: svc}, 0)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /?id=a&status=success HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(store.Objects()) != 1 || len(queue.Events()) != 1 {
+		t.Errorf("got %d, %d objects and %d events, want 200, 1 and 1", resp.StatusCode, len(store.Objects()), len(queue.Events()))
+	}
+}
+
+// TestServeClientNeverReads: a client that sends requests and never reads
+// the answers is cut off once an answer cannot go out within writeTimeout,
+// rather than holding its connection, and the server's shutdown, for good.
+func TestServeClientNeverReads(t *testing.T) {
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = 200 * time.Millisecond
+	svc, _, _ := newService(t)
+	addr, stop := serve(t, &Handler{Service: svc}, 0)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Enough pipelined requests that their answers fill both sides' buffers.
+	go func() {
+		req := []byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		for range 1 << 20 {
+			if _, err := conn.Write(req); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(time.Second)
+	if err := stop(); err != nil {
+		t.Errorf("Serve: got %v, want nil: the connection that never reads held the shutdown", err)
+	}
+}
+
+// TestServeKeepAlive: a connection idle between requests for longer than
+// the header timeout, but within keepAlive, is still served; a load
+// balancer reuses its connections so.
+func TestServeKeepAlive(t *testing.T) {
+	defer func(d time.Duration) { readHeaderTimeout = d }(readHeaderTimeout)
+	readHeaderTimeout = 100 * time.Millisecond
+	svc, _, _ := newService(t)
+	addr, _ := serve(t, &Handler{Service: svc}, 10*time.Second)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	for i := range 2 {
+		if i == 1 {
+			time.Sleep(5 * readHeaderTimeout)
+		}
+		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("request %d: got %d, want 200", i+1, resp.StatusCode)
+		}
 	}
 }

@@ -96,10 +96,17 @@ func image(binary, arch string) (v1.Image, error) {
 }
 
 // tarOf is a tar of one executable file at path, owned by root and
-// executable by anyone, dated at the epoch.
+// executable by anyone, and of /tmp, writable by anyone as it is on any
+// system, both dated at the epoch. The server spills to /tmp the parts of a
+// callback that outgrow its memory budget, rare as those are; a read-only
+// container mounts a volume there.
 func tarOf(path string, b []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	tmp := &tar.Header{Name: "tmp/", Mode: 0o1777, ModTime: time.Unix(0, 0), Typeflag: tar.TypeDir, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(tmp); err != nil {
+		return nil, err
+	}
 	hdr := &tar.Header{Name: path[1:], Mode: 0o755, Size: int64(len(b)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return nil, err
