@@ -10,7 +10,8 @@ import (
 )
 
 // job decides one job and reconciles it when it is due. It reports whether
-// the job is settled; its error, ErrUnauthorized, stops the run.
+// the job is settled; its error, ErrUnauthorized or ErrUnavailable, stops
+// the run.
 func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 	log := p.r.c.Logger.With("job_id", j.ID)
 	if !j.ConfigKnown {
@@ -32,12 +33,12 @@ func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 	default:
 		return false, nil // not finished: the next run looks again
 	}
-	want, unrecoverable := expected(j, mine)
-	g, err := p.r.gaps(ctx, j, want, unrecoverable)
+	want, unrecoverable := p.st.Jobs[j.ID].givenUp(expected(j, mine))
+	g, err := p.r.gaps(ctx, j, want, unrecoverable, p.st.Jobs[j.ID])
 	if err != nil {
 		return p.failure(ctx, j, "read the store", err)
 	}
-	if g.empty() && (len(g.lost) == 0 || p.reported(j)) {
+	if g.empty() && !g.pending && (len(g.lost) == 0 || p.reported(j)) {
 		if n := p.st.Jobs[j.ID]; n != nil {
 			n.FirstIncomplete = nil
 		}
@@ -46,23 +47,33 @@ func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 	// A content the Jobs API cannot give may still come by callback
 	// within the grace: lost only once the job is due.
 	if !p.due(j) {
-		log.DebugContext(ctx, "reconcile later", "missing", g.missing, "unannounced", len(g.unannounced), "lost", g.lost)
+		log.DebugContext(ctx, "reconcile later", "missing", g.missing, "unannounced", len(g.unannounced), "lost", g.lost,
+			"status", g.status, "manifest_pending", g.pending)
 		return false, nil
 	}
 	p.reportUnrecoverable(ctx, j, g.lost)
 	if g.empty() {
+		if g.pending {
+			// Nothing this job's callbacks carry is missing, yet the
+			// assembler waits: its EXPECTED_CONTENTS ask for more than the
+			// job's notification entries send. Only that setting, or a
+			// callback from another door, can end the job.
+			log.WarnContext(ctx, "manifest still pending with every content the job asks for: the assembler expects contents this job's callbacks never send",
+				"job_status", j.Status, "contents", want)
+			return false, nil
+		}
 		return true, nil
 	}
-	if err := p.reconcile(ctx, j, g); err != nil {
+	settled, err := p.reconcile(ctx, j, g)
+	if err != nil {
 		return p.failure(ctx, j, "reconcile", err)
 	}
-	return true, nil
+	return settled, nil
 }
 
 // failure logs why a job could not be handled and reports it: settled when
-// the job is gone, a stop of the run when the key was refused, waiting
-// otherwise (counted as failed unless the API was merely busy or time ran
-// out).
+// the job is gone, a stop of the run when the key was refused or the API is
+// busy, waiting otherwise (counted as failed unless time ran out).
 func (p *pass) failure(ctx context.Context, j *Job, what string, err error) (bool, error) {
 	log := p.r.c.Logger.With("job_id", j.ID)
 	switch {
@@ -71,9 +82,17 @@ func (p *pass) failure(ctx context.Context, j *Job, what string, err error) (boo
 		return true, nil
 	case errors.Is(err, ErrUnauthorized):
 		return false, err
-	case errors.Is(err, ErrUnavailable), ctx.Err() != nil:
+	case ctx.Err() != nil:
 		log.WarnContext(ctx, "job left for the next run", "step", what, "error", err.Error())
 		return false, nil
+	case errors.Is(err, ErrUnavailable):
+		// The client has already backed off, or was asked to wait longer
+		// than it may: asking again for the next job would only add to
+		// the load. The run stops and fails, and the next one starts from
+		// the same watermark.
+		log.WarnContext(ctx, "Jobs API unavailable: the run stops, this and the remaining jobs are left for the next run",
+			"step", what, "error", err.Error())
+		return false, fmt.Errorf("job %s: %s: %w", j.ID, what, err)
 	}
 	log.ErrorContext(ctx, "job failed", "step", what, "error", err.Error())
 	p.sum.JobsFailed++
@@ -129,18 +148,26 @@ type gaps struct {
 	unannounced []*StoredObject
 	// lost contents have no object, and the Jobs API cannot give them.
 	lost []string
+	// status: the rejected job's failing status never reached the
+	// assembler, and neither missing nor unannounced contents will carry
+	// it: a callback with the status alone is sent.
+	status bool
+	// pending: settling by manifest, the manifest has not ended (completed
+	// or failed); the assembler's verdict, by its own expected contents.
+	pending bool
 }
 
-func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 }
+func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 && !g.status }
 
 func (r *Reconciler) key(jobID, content string) string {
 	rel, _ := callback.FixedKey(content) // every fetchable content has one
 	return r.c.KeyPrefix + jobID + "/" + rel
 }
 
-// gaps finds the expected contents that are missing or unannounced, and
-// those of unfetchable that never arrived.
-func (r *Reconciler) gaps(ctx context.Context, j *Job, want, unfetchable []string) (*gaps, error) {
+// gaps finds the expected contents that are missing or unannounced, those
+// of unfetchable that never arrived, and whether a rejected job's status
+// must be sent. note is the job's, nil when there is none.
+func (r *Reconciler) gaps(ctx context.Context, j *Job, want, unfetchable []string, note *JobNote) (*gaps, error) {
 	m, err := r.manifest(ctx, j.ID)
 	if err != nil {
 		return nil, err
@@ -186,6 +213,18 @@ func (r *Reconciler) gaps(ctx context.Context, j *Job, want, unfetchable []strin
 		if !ok {
 			g.lost = append(g.lost, c)
 		}
+	}
+	rejected := j.Status == JobRejected && len(g.missing) == 0 && len(g.unannounced) == 0
+	if r.c.Manifests != nil {
+		// A pending manifest never saw the failing status.
+		g.pending = m == nil || m.State == assembler.StatePending
+		g.status = rejected && g.pending
+	} else {
+		// The store keeps no status. A callback that could carry nothing
+		// the Jobs API gives back left no object to tell it came, so its
+		// status is sent once, when the job is due: the assembler takes a
+		// second copy of a status that did come as a no-op.
+		g.status = rejected && len(want) == 0 && (note == nil || !note.FailureSent)
 	}
 	return g, nil
 }

@@ -22,6 +22,7 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 	work, cancel := r.workContext(ctx)
 	defer cancel()
 	j, err := r.c.API.GetJob(work, id)
+	var jobErr error // the key refused or the API busy: saved notes first
 	switch {
 	case errors.Is(err, ErrGone):
 		r.c.Logger.InfoContext(ctx, "job gone: nothing to reconcile", "job_id", id, "error", err.Error())
@@ -29,17 +30,18 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 		return p.sum, fmt.Errorf("read job %s: %w", id, err)
 	default:
 		p.sum.JobsListed = 1
-		if err := p.consider(work, j); err != nil {
-			return p.sum, err
-		}
-		if p.sum.JobsOurs == 0 {
+		jobErr = p.consider(work, j)
+		if jobErr == nil && p.sum.JobsOurs == 0 {
 			r.c.Logger.WarnContext(ctx, "not a job of this receiver: left alone", "job_id", id, "callback_url", r.c.CallbackURL)
 		}
 	}
 	p.st.Watermark = p.st.Watermark.UTC()
 	p.sum.Watermark = p.st.Watermark
 	if err := saveState(context.WithoutCancel(ctx), r.c.State, p.st); err != nil {
-		return p.sum, err
+		return p.sum, errors.Join(jobErr, err)
+	}
+	if jobErr != nil {
+		return p.sum, jobErr
 	}
 	if p.failed {
 		return p.sum, ErrJobsFailed

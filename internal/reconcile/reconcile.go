@@ -71,7 +71,9 @@ const (
 // errors wrap ErrUnauthorized, ErrGone or ErrUnavailable when they mean so.
 type JobsAPI interface {
 	// ListJobs returns up to limit jobs created before createdBefore (the
-	// newest jobs when it is zero), newest first.
+	// newest jobs when it is zero), newest first. createdBefore has the
+	// API's millisecond precision, and whether a job created in its very
+	// millisecond comes too is not documented: callers handle both.
 	ListJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error)
 	// GetJob returns one job with its Details.
 	GetJob(ctx context.Context, id string) (*Job, error)
@@ -83,10 +85,13 @@ type JobsAPI interface {
 var (
 	// ErrUnauthorized: the API refused the key. The run stops.
 	ErrUnauthorized = errors.New("the Jobs API refused the API key")
-	// ErrGone: the job is not found or expired (404, 410). It is settled.
+	// ErrGone: not found or expired (404, 410). From GET /jobs/{id} the job
+	// is gone and settled; from a transcript only that content is missing
+	// for now, and it is tried again.
 	ErrGone = errors.New("job not found or expired")
 	// ErrUnavailable: rate limited or failing (429, 5xx, network) after
-	// backing off. The job is left for the next run.
+	// backing off. The run stops and fails: its remaining jobs are left for
+	// the next run.
 	ErrUnavailable = errors.New("the Jobs API is unavailable")
 )
 

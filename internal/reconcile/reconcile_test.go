@@ -178,8 +178,9 @@ func itoa(i int) string {
 	return string(rune('a'+i/100)) + string(rune('a'+i/10%10)) + string(rune('a'+i%10))
 }
 
-// TestAPIFaults: 429 and 5xx back off and leave the job for the next run;
-// 401 stops the run; 404 settles the job.
+// TestAPIFaults: 429 and 5xx back off, then stop the run with an error and
+// leave the job for the next run; 401 stops the run; a 404 on the
+// transcript leaves the job for its next due run.
 func TestAPIFaults(t *testing.T) {
 	transcript := func(id string) func(r *http.Request) bool {
 		return func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v2/jobs/"+id+"/") }
@@ -194,10 +195,10 @@ func TestAPIFaults(t *testing.T) {
 	}{
 		{"429 with Retry-After, once", &jobsapitest.Fault{Match: transcript("j1"), Status: 429, RetryAfter: "1", Times: 1}, 1, 2, nil, 0},
 		{"429 without Retry-After, twice", &jobsapitest.Fault{Match: transcript("j1"), Status: 429, Times: 2}, 1, 3, nil, 0},
-		{"429 asking for an hour", &jobsapitest.Fault{Match: transcript("j1"), Status: 429, RetryAfter: "3600"}, 0, 1, nil, 1},
-		{"503 every time", &jobsapitest.Fault{Match: transcript("j1"), Status: 503}, 0, 4, nil, 1},
+		{"429 asking for an hour", &jobsapitest.Fault{Match: transcript("j1"), Status: 429, RetryAfter: "3600"}, 0, 1, reconcile.ErrUnavailable, 1},
+		{"503 every time", &jobsapitest.Fault{Match: transcript("j1"), Status: 503}, 0, 4, reconcile.ErrUnavailable, 1},
 		{"401", &jobsapitest.Fault{Status: 401}, 0, 0, reconcile.ErrUnauthorized, 0},
-		{"404 on the transcript", &jobsapitest.Fault{Match: transcript("j1"), Status: 404}, 0, 1, nil, 0},
+		{"404 on the transcript", &jobsapitest.Fault{Match: transcript("j1"), Status: 404}, 0, 1, nil, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -104,7 +104,8 @@ func (s *Summary) Attrs() []slog.Attr {
 }
 
 // ErrJobsFailed is returned by a run in which some jobs failed for another
-// reason than a busy Jobs API; they are tried again by the next run.
+// reason than a busy Jobs API (which stops the run with ErrUnavailable);
+// they are tried again by the next run.
 var ErrJobsFailed = errors.New("some jobs could not be reconciled")
 
 // pass is one run in progress.
@@ -144,8 +145,10 @@ func newRunID() string {
 
 // Run lists the jobs back to the watermark, reconciles those that are due,
 // and saves the state for the next run. It stops Margin before ctx's
-// deadline. Its error says the run failed: the listing, the state, the key,
-// or some jobs (ErrJobsFailed); the Summary is there in every case.
+// deadline, and at the first answer of a busy Jobs API, leaving the
+// watermark where it was. Its error says the run failed: the listing, the
+// state, the key, a busy API (ErrUnavailable) or some jobs (ErrJobsFailed);
+// the Summary is there in every case.
 func (r *Reconciler) Run(ctx context.Context) (*Summary, error) {
 	p, err := r.newPass(ctx)
 	if err != nil {
@@ -177,8 +180,20 @@ func (r *Reconciler) workContext(ctx context.Context) (context.Context, context.
 }
 
 // list pages through the jobs, newest first, until the watermark.
+//
+// The cursor of the next page is the millisecond after the last job's
+// created_at, not the created_at itself: the API's created_before may be
+// exclusive (jobs of that millisecond left off the page would be skipped)
+// or inclusive, and either way the jobs already seen come again and are
+// skipped. A full page that brings no new job (the cursor's millisecond
+// holds a page's worth) steps the cursor back a millisecond: past it within
+// two steps whichever the API's semantics. The cursor never moves forward.
+// Only more than a page's worth of jobs created in one millisecond could
+// still be missed, which a page of 100 makes moot.
 func (p *pass) list(ctx context.Context) error {
 	var before time.Time
+	seen := map[string]bool{}
+	stale := 0 // full pages in a row that brought no new job
 	for {
 		if ctx.Err() != nil {
 			p.sum.StoppedEarly = true
@@ -193,39 +208,59 @@ func (p *pass) list(ctx context.Context) error {
 			return fmt.Errorf("list jobs: %w", err)
 		}
 		p.sum.Pages++
-		done, err := p.page(ctx, jobs, before)
+		fresh, done, err := p.page(ctx, jobs, before, seen)
 		if done || err != nil {
 			return err
 		}
-		before = jobs[len(jobs)-1].CreatedAt
+		next := jobs[len(jobs)-1].CreatedAt.Truncate(time.Millisecond).Add(time.Millisecond)
+		switch {
+		case fresh > 0:
+			stale = 0
+			if before.IsZero() || next.Before(before) {
+				before = next
+			}
+		case stale < 2:
+			stale++
+			before = before.Add(-time.Millisecond)
+		default:
+			return fmt.Errorf("list jobs: %d pages in a row before %s brought no new job: paging does not advance",
+				stale+1, before.Format(time.RFC3339Nano))
+		}
 	}
 }
 
-// page handles one page of jobs and reports whether listing is over.
-func (p *pass) page(ctx context.Context, jobs []Job, before time.Time) (bool, error) {
+// page handles one page of jobs, but those in seen, which it adds to, and
+// reports how many were new and whether listing is over.
+func (p *pass) page(ctx context.Context, jobs []Job, before time.Time, seen map[string]bool) (int, bool, error) {
+	fresh := 0
 	for i := range jobs {
 		j := &jobs[i]
+		if seen[j.ID] {
+			continue // the cursor overlaps the pages before by a millisecond
+		}
+		seen[j.ID] = true
+		fresh++
 		if j.CreatedAt.Before(p.wm) {
 			p.complete = true
-			return true, nil
+			return fresh, true, nil
 		}
-		if !before.IsZero() && !j.CreatedAt.Before(before) {
-			return true, fmt.Errorf("list jobs: job %s created %s is not before the cursor %s: paging does not advance",
+		if !before.IsZero() && j.CreatedAt.After(before) {
+			return fresh, true, fmt.Errorf("list jobs: job %s created %s is after the cursor %s: paging does not advance",
 				j.ID, j.CreatedAt.Format(time.RFC3339Nano), before.Format(time.RFC3339Nano))
 		}
 		if ctx.Err() != nil {
 			p.sum.StoppedEarly = true
-			return true, nil
+			return fresh, true, nil
 		}
 		if err := p.consider(ctx, j); err != nil {
-			return true, err
+			return fresh, true, err
 		}
 	}
 	if len(jobs) < p.r.c.PageSize {
 		p.complete = true
-		return true, nil
+		return fresh, true, nil
 	}
-	return false, nil
+	return fresh, false, nil
 }
 
 // consider handles one listed job and keeps the bounds of what was seen.
@@ -234,10 +269,8 @@ func (p *pass) consider(ctx context.Context, j *Job) error {
 	if j.CreatedAt.After(p.newest) {
 		p.newest = j.CreatedAt
 	}
+	// A job whose error stops the run is left unsettled too: counted so.
 	settled, err := p.job(ctx, j)
-	if err != nil {
-		return err
-	}
 	if !settled {
 		p.sum.JobsWaiting++
 		if p.oldestUnsettled.IsZero() || j.CreatedAt.Before(p.oldestUnsettled) {
@@ -249,7 +282,7 @@ func (p *pass) consider(ctx context.Context, j *Job) error {
 			p.sum.OldestUnsettledSeconds = max(p.sum.OldestUnsettledSeconds, p.now.Sub(*n.FirstIncomplete).Seconds())
 		}
 	}
-	return nil
+	return err
 }
 
 // advance moves the watermark: to the oldest job not settled, else to the

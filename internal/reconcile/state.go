@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -28,12 +29,43 @@ type JobNote struct {
 	// FirstIncomplete is when a run first saw the job finished with an
 	// expected content missing; the grace runs from then.
 	FirstIncomplete *time.Time `json:"first_incomplete,omitempty"`
-	// ReconciledAt is when a run last reconciled the job; another waits
-	// for the grace, so that a slow consumer is not sent the same twice.
+	// ReconciledAt is when a run last reconciled the job, or tried to;
+	// another waits for the grace, so that a slow consumer is not sent the
+	// same twice, and a content answered 404 is not asked for at once.
 	ReconciledAt *time.Time `json:"reconciled_at,omitempty"`
 	// UnrecoverableReported is set once its unrecoverable contents were
 	// logged and counted.
 	UnrecoverableReported bool `json:"unrecoverable_reported,omitempty"`
+	// FailureSent is set once a reconciliation sent the rejected job's
+	// status alone. Settling by objects, nothing else shows it was sent.
+	FailureSent bool `json:"failure_sent,omitempty"`
+	// NotFound counts, per content, the 404s its transcript request got
+	// while the job was listed as there. At maxNotFound the content is
+	// given up: lost, as a content the Jobs API cannot give is.
+	NotFound map[string]int `json:"not_found,omitempty"`
+}
+
+// maxNotFound is how many 404s give a content up: the first one leaves it
+// for the job's next due run, a grace later, in case the API was not
+// ready; a second one means the API will not give it.
+const maxNotFound = 2
+
+// givenUp moves from want to unfetchable the contents given up after 404s,
+// so that they are lost unless a callback brings them. n may be nil.
+func (n *JobNote) givenUp(want, unfetchable []string) ([]string, []string) {
+	if n == nil || len(n.NotFound) == 0 {
+		return want, unfetchable
+	}
+	var keep []string
+	for _, c := range want {
+		if n.NotFound[c] >= maxNotFound {
+			unfetchable = append(unfetchable, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	slices.Sort(unfetchable)
+	return keep, unfetchable
 }
 
 func newState() *State { return &State{Version: StateVersion, Jobs: map[string]*JobNote{}} }

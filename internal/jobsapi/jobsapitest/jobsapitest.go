@@ -1,9 +1,10 @@
 // Package jobsapitest is a fake Speechmatics Jobs API for tests: an
 // httptest server that answers GET /v2/jobs, /v2/jobs/{id} and
 // /v2/jobs/{id}/transcript as the facts file describes (newest first,
-// limit 1–100, created_before paging, include_deleted, 404 and 410, wait),
-// fails requests on command (429 with or without Retry-After, 5xx), and
-// records every request so that tests count them.
+// limit 1–100, created_before paging, exclusive or inclusive,
+// include_deleted, 404 and 410, wait), fails requests on command (429 with
+// or without Retry-After, 5xx), and records every request so that tests
+// count them.
 package jobsapitest
 
 import (
@@ -78,6 +79,9 @@ type Server struct {
 	// OmitConfigInList leaves config out of the list, as an on-premises
 	// appliance does.
 	OmitConfigInList bool
+	// InclusiveCursor lists the jobs created at created_before too: the
+	// facts leave open whether the API does.
+	InclusiveCursor bool
 	// VendorJSON types json-v2 transcripts application/vnd.speechmatics.v2+json.
 	VendorJSON bool
 }

@@ -58,8 +58,8 @@ func reply(w http.ResponseWriter, typ string, body []byte) {
 	w.Write(body)
 }
 
-// list answers GET /jobs: newest first, created_before exclusive, limit
-// 1–100, deleted jobs only with include_deleted=true.
+// list answers GET /jobs: newest first, created_before exclusive (unless
+// InclusiveCursor), limit 1–100, deleted jobs only with include_deleted=true.
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := -1
@@ -84,11 +84,18 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var jobs []*Job
 	for _, j := range s.jobs {
-		if (before.IsZero() || j.CreatedAt.Before(before)) && (includeDeleted || j.Status != "deleted") {
+		inWindow := before.IsZero() || j.CreatedAt.Before(before) || (s.InclusiveCursor && j.CreatedAt.Equal(before))
+		if inWindow && (includeDeleted || j.Status != "deleted") {
 			jobs = append(jobs, j)
 		}
 	}
-	slices.SortFunc(jobs, func(a, b *Job) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	// Jobs created at the same time keep one order from page to page.
+	slices.SortFunc(jobs, func(a, b *Job) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
 	if limit >= 0 && len(jobs) > limit {
 		jobs = jobs[:limit]
 	}
