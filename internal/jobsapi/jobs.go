@@ -1,13 +1,11 @@
 package jobsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"smcallbacks/internal/reconcile"
@@ -71,8 +69,8 @@ func (c *Client) ListJobs(ctx context.Context, createdBefore time.Time, limit in
 	return jobs, nil
 }
 
-// GetJob calls GET /jobs/{id}?wait=0, and keeps the job's details, every
-// auth_headers removed, as its Details.
+// GetJob calls GET /jobs/{id}?wait=0, and keeps of the job's details what a
+// callback's jobinfo holds, as its JobInfo.
 func (c *Client) GetJob(ctx context.Context, id string) (*reconcile.Job, error) {
 	path := "/jobs/" + url.PathEscape(id)
 	body, _, err := c.get(ctx, path, url.Values{"wait": {"0"}})
@@ -89,12 +87,12 @@ func (c *Client) GetJob(ctx context.Context, id string) (*reconcile.Job, error) 
 	if err := json.Unmarshal(answer.Job, &d); err != nil {
 		return nil, fmt.Errorf("GET %s: decode the job: %w", path, err)
 	}
-	details, err := StripAuthHeaders(answer.Job)
+	info, err := JobInfo(answer.Job)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	j := d.job()
-	j.Details = details
+	j.JobInfo = info
 	return &j, nil
 }
 
@@ -104,39 +102,29 @@ func (c *Client) Transcript(ctx context.Context, id, format string) ([]byte, err
 	return body, err
 }
 
-// StripAuthHeaders returns the JSON value raw with every member named
-// auth_headers (in any case) removed, at any depth. Numbers keep their digits; object
-// members come out sorted by name.
-func StripAuthHeaders(raw []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("strip auth_headers: %w", err)
-	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(strip(v)); err != nil {
-		return nil, fmt.Errorf("strip auth_headers: %w", err)
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
-}
+// jobInfoFields are the members of a callback's jobinfo: the job object,
+// as the transcript's "job" holds it too.
+var jobInfoFields = []string{"created_at", "data_name", "duration", "id", "tracking"}
 
-func strip(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if strings.EqualFold(k, "auth_headers") {
-				delete(t, k)
-				continue
-			}
-			t[k] = strip(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = strip(x)
+// JobInfo returns, from a job's details as GET /jobs/{id} answers them in
+// "job", the jobinfo a callback would have sent: created_at, data_name,
+// duration, id and, when the job has it, tracking, their values as given,
+// members sorted by name. The rest a callback never sends, and it holds what
+// must not be stored: the config, with the notifications' URLs (tokens in
+// their query strings, say) and auth_headers, and the media's fetch URL.
+func JobInfo(details []byte) ([]byte, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(details, &all); err != nil {
+		return nil, fmt.Errorf("jobinfo of the details: %w", err)
+	}
+	info := map[string]json.RawMessage{}
+	for _, k := range jobInfoFields {
+		if v, ok := all[k]; ok {
+			info[k] = v
 		}
 	}
-	return v
+	if _, ok := info["id"]; !ok {
+		return nil, fmt.Errorf("jobinfo of the details: no id")
+	}
+	return json.Marshal(info)
 }

@@ -66,19 +66,22 @@ func TestListPaging(t *testing.T) {
 	}
 }
 
-// TestGetJobStripsAuthHeaders: the details keep everything but the token.
-func TestGetJobStripsAuthHeaders(t *testing.T) {
+// TestGetJobInfo: the jobinfo kept of a job is what a callback's holds, the
+// job object, and nothing of its config: not the token of its auth_headers,
+// nor its notification URL (which may carry a token of its own).
+func TestGetJobInfo(t *testing.T) {
 	api := jobsapitest.New(t, key)
-	api.Add(jobsapitest.Job{ID: "j1", CreatedAt: time.Now(), Status: "done", Errors: []string{"Sending notification failed"},
-		Notifications: []jobsapitest.Notification{{URL: "https://cb.example.com/callback", Contents: []string{"jobinfo"}, AuthHeaders: []string{"Authorization: Bearer tok-SECRET"}}}})
+	created := time.Date(2026, 11, 27, 10, 3, 45, 150e6, time.UTC)
+	api.Add(jobsapitest.Job{ID: "j1", CreatedAt: created, DataName: "call.wav", Status: "done", Errors: []string{"Sending notification failed"},
+		Notifications: []jobsapitest.Notification{{URL: "https://cb.example.com/callback?token=url-SECRET", Contents: []string{"jobinfo"},
+			AuthHeaders: []string{"Authorization: Bearer tok-SECRET"}}}})
 	j, err := client(t, api, key).GetJob(context.Background(), "j1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := string(j.Details)
-	if strings.Contains(d, "auth_headers") || strings.Contains(d, "tok-SECRET") || !strings.Contains(d, `"url":"https://cb.example.com/callback"`) ||
-		!strings.Contains(d, `"id":"j1"`) || len(j.Errors) != 1 || j.Status != "done" {
-		t.Errorf("got %+v with details %s, want the job without auth_headers", j, d)
+	want := `{"created_at":"2026-11-27T10:03:45.150Z","data_name":"call.wav","duration":15,"id":"j1"}`
+	if got := string(j.JobInfo); got != want || len(j.Errors) != 1 || j.Status != "done" {
+		t.Errorf("got %+v with jobinfo %s, want jobinfo %s", j, got, want)
 	}
 	if q := api.Requests()[0].Query.Get("wait"); q != "0" {
 		t.Errorf("got wait=%q, want 0", q)
@@ -143,21 +146,23 @@ func TestTranscriptTypes(t *testing.T) {
 	}
 }
 
-func TestStripAuthHeaders(t *testing.T) {
+func TestJobInfo(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`{"a":1}`, `{"a":1}`},
-		{`{"config":{"notification_config":[{"url":"u","auth_headers":["x"]},{"Auth_Headers":"y"}]},"auth_headers":1}`,
-			`{"config":{"notification_config":[{"url":"u"},{}]}}`},
-		{`{"duration":1.50,"big":12345678901234567890,"html":"<a&b>"}`, `{"big":12345678901234567890,"duration":1.50,"html":"<a&b>"}`},
+		{`{"id":"a","created_at":"t","data_name":"","duration":1.50,"status":"done","config":{"notification_config":[{"url":"u","auth_headers":["x"]}]},"errors":[]}`,
+			`{"created_at":"t","data_name":"","duration":1.50,"id":"a"}`},
+		{`{"id":"a","tracking":{"title":"t","tags":["x"]},"fetch_data":{"url":"https://s3/signed?X-Amz-Signature=s"}}`,
+			`{"id":"a","tracking":{"title":"t","tags":["x"]}}`},
 	}
 	for _, c := range cases {
-		got, err := jobsapi.StripAuthHeaders([]byte(c.in))
+		got, err := jobsapi.JobInfo([]byte(c.in))
 		if err != nil || string(got) != c.want {
 			t.Errorf("%s: got %s, %v, want %s", c.in, got, err, c.want)
 		}
 	}
-	if _, err := jobsapi.StripAuthHeaders([]byte(`{"auth_headers":`)); err == nil {
-		t.Error("truncated JSON: got nil, want an error")
+	for _, bad := range []string{`{"id":`, `{"created_at":"t"}`, `[]`} {
+		if _, err := jobsapi.JobInfo([]byte(bad)); err == nil {
+			t.Errorf("%s: got nil, want an error", bad)
+		}
 	}
 }
 

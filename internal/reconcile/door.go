@@ -122,7 +122,7 @@ func (r *Reconciler) fetch(ctx context.Context, j *Job, missing []string) (parts
 			if err != nil {
 				return nil, nil, fmt.Errorf("jobinfo of %s: %w", j.ID, err)
 			}
-			parts = append(parts, part{c, "application/json", full.Details})
+			parts = append(parts, part{c, "application/json", full.JobInfo})
 			continue
 		}
 		b, err := r.c.API.Transcript(ctx, j.ID, formatOf(c))

@@ -40,9 +40,9 @@ type Job struct {
 	ConfigKnown   bool
 	Notifications []Notification
 	Errors        []JobError
-	// Details is the job's details as GET /jobs/{id} returns them in "job",
-	// every auth_headers removed: the jobinfo content. Empty in a list.
-	Details []byte
+	// JobInfo is the jobinfo content a callback would have sent, taken from
+	// the job's details (GET /jobs/{id}). Empty in a list.
+	JobInfo []byte
 }
 
 // Notification is one entry of the job's notification_config.
@@ -75,7 +75,7 @@ type JobsAPI interface {
 	// API's millisecond precision, and whether a job created in its very
 	// millisecond comes too is not documented: callers handle both.
 	ListJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error)
-	// GetJob returns one job with its Details.
+	// GetJob returns one job with its JobInfo.
 	GetJob(ctx context.Context, id string) (*Job, error)
 	// Transcript returns the job's transcript in format.
 	Transcript(ctx context.Context, id, format string) ([]byte, error)
