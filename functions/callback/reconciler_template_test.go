@@ -51,8 +51,10 @@ func TestTemplateReconciler(t *testing.T) {
 		get(t, params, "ReconcileSchedule", "Default") != "rate(15 minutes)" {
 		t.Errorf("got schedule %v, want ReconcileSchedule, rate(15 minutes) by default", sched)
 	}
-	if props["ReservedConcurrentExecutions"] != 1 {
-		t.Errorf("ReservedConcurrentExecutions: got %v, want 1: runs must not overlap", props["ReservedConcurrentExecutions"])
+	// Reserving concurrency fails the deploy in accounts with a small
+	// quota; overlapping runs are safe by the state's conditional writes.
+	if v, ok := props["ReservedConcurrentExecutions"]; ok {
+		t.Errorf("ReservedConcurrentExecutions: got %v, want none", v)
 	}
 	secret := get(t, tmpl, "Resources", "SpeechmaticsApiKeySecret", "Properties", "SecretString")
 	if secret != `{"api_key":""}` {

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"smcallbacks/internal/callback"
+	"smcallbacks/internal/reconcile"
 )
 
 // Index reads what a Store's directory holds, for the reconciler. The
@@ -94,25 +97,44 @@ func (x *Index) List(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // Blob is one small file, such as the reconciler's state, replaced whole on
-// each Save.
+// each Save. Its version is the SHA-256 of its bytes.
 type Blob struct {
 	path string
+	mu   sync.Mutex // makes a Save's check and write one step, within a process
 }
 
 // NewBlob returns the Blob at path.
 func NewBlob(path string) *Blob { return &Blob{path: path} }
 
-// Load returns the file's bytes, or nil when there is no file.
-func (b *Blob) Load(context.Context) ([]byte, error) {
+// Load returns the file's bytes and version, or nil and "" when there is no
+// file.
+func (b *Blob) Load(context.Context) ([]byte, string, error) {
 	data, err := os.ReadFile(b.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, "", nil
 	}
-	return data, err
+	if err != nil {
+		return nil, "", err
+	}
+	return data, blobVersion(data), nil
 }
 
-// Save writes data to a temporary file and renames it into place.
-func (b *Blob) Save(_ context.Context, data []byte) error {
+func blobVersion(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Save writes data to a temporary file and renames it into place, if the
+// file is still at version ("" for no file), else returns
+// reconcile.ErrStateConflict.
+func (b *Blob) Save(ctx context.Context, data []byte, version string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, now, err := b.Load(ctx); err != nil {
+		return err
+	} else if now != version {
+		return fmt.Errorf("%s: %w", b.path, reconcile.ErrStateConflict)
+	}
 	if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
 		return err
 	}

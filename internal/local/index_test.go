@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"smcallbacks/internal/reconcile"
+	"smcallbacks/internal/reconcile/reconciletest"
 )
 
 func TestIndex(t *testing.T) {
@@ -48,16 +49,5 @@ func TestIndex(t *testing.T) {
 }
 
 func TestBlob(t *testing.T) {
-	b := NewBlob(filepath.Join(t.TempDir(), "sub", "state.json"))
-	if got, err := b.Load(context.Background()); got != nil || err != nil {
-		t.Fatalf("got %q, %v, want nil, nil", got, err)
-	}
-	for _, v := range []string{"one", "two"} {
-		if err := b.Save(context.Background(), []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := b.Load(context.Background()); string(got) != v {
-			t.Errorf("got %q, want %q", got, v)
-		}
-	}
+	reconciletest.CheckStateStore(t, NewBlob(filepath.Join(t.TempDir(), "sub", "state.json")))
 }

@@ -37,7 +37,7 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 	}
 	p.st.Watermark = p.st.Watermark.UTC()
 	p.sum.Watermark = p.st.Watermark
-	if err := saveState(context.WithoutCancel(ctx), r.c.State, p.st); err != nil {
+	if err := r.saveState(context.WithoutCancel(ctx), p.st); err != nil {
 		return p.sum, errors.Join(jobErr, err)
 	}
 	if jobErr != nil {

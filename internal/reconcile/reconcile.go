@@ -121,13 +121,21 @@ type Manifests interface {
 	Get(ctx context.Context, jobID string) (*assembler.Manifest, string, error)
 }
 
-// StateStore keeps the reconciler's state object between runs.
+// StateStore keeps the reconciler's state object between runs. Its writes
+// are conditional, so that of two runs that overlap (a schedule's event
+// delivered twice, say) only the first to save does.
 type StateStore interface {
-	// Load returns the stored bytes, or nil when there are none yet.
-	Load(ctx context.Context) ([]byte, error)
-	// Save replaces the stored bytes.
-	Save(ctx context.Context, b []byte) error
+	// Load returns the stored bytes and their version, or nil and "" when
+	// there are none yet.
+	Load(ctx context.Context) (b []byte, version string, err error)
+	// Save replaces the stored bytes if they are still at version ("" for
+	// none yet), else returns ErrStateConflict.
+	Save(ctx context.Context, b []byte, version string) error
 }
+
+// ErrStateConflict is returned by StateStore.Save when another run saved
+// the state since this one loaded it.
+var ErrStateConflict = errors.New("the state was saved by another run since this one loaded it")
 
 // Core is the callback core: a callback.Service.
 type Core interface {

@@ -382,3 +382,36 @@ func TestManifestMode(t *testing.T) {
 		t.Errorf("second run: got %+v, want everything settled", *sum)
 	}
 }
+
+// overlapped is a StateStore on which another run saves its state just
+// after this one loaded it, as when a schedule's event is delivered twice.
+type overlapped struct {
+	reconcile.StateStore
+	other []byte
+}
+
+func (o *overlapped) Load(ctx context.Context) ([]byte, string, error) {
+	b, v, err := o.StateStore.Load(ctx)
+	if err == nil {
+		err = o.StateStore.Save(ctx, o.other, v)
+	}
+	return b, v, err
+}
+
+// TestOverlappingRuns: of two runs that overlap, the one that saves second
+// leaves the first one's state as it is, and does not fail: its work stands.
+func TestOverlappingRuns(t *testing.T) {
+	f := newFixture(t)
+	f.api.Add(jobsapitest.Job{ID: "nocallback1", CreatedAt: f.now.Add(-time.Hour), Status: "done", Transcripts: transcripts(t),
+		Errors: []string{"Sending notification failed"}, Notifications: []jobsapitest.Notification{ours("transcript")}})
+	other := []byte(`{"version":1,"watermark":"2026-01-02T03:04:05Z","jobs":{}}`)
+	store := f.cfg.State
+	f.cfg.State = &overlapped{StateStore: store, other: other}
+	f.run()
+	if got, _, err := store.Load(context.Background()); err != nil || !bytes.Equal(got, other) {
+		t.Errorf("got state %s, %v, want the other run's %s", got, err, other)
+	}
+	if len(f.events()) != 1 || !strings.Contains(f.logs.String(), "another run saved the state first") {
+		t.Errorf("got %d events and log %s, want the job reconciled and the lost save logged", len(f.events()), f.logs.String())
+	}
+}

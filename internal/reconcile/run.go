@@ -41,8 +41,9 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
-// Reconciler runs reconciliation passes. Runs must not overlap: each reads
-// and writes the one state object.
+// Reconciler runs reconciliation passes. Each reads and writes the one
+// state object; of two runs that overlap, only the first to save keeps its
+// notes (StateStore).
 type Reconciler struct {
 	c Config
 }
@@ -158,7 +159,7 @@ func (r *Reconciler) Run(ctx context.Context) (*Summary, error) {
 	defer cancel()
 	listErr := p.list(work)
 	p.advance()
-	if err := saveState(context.WithoutCancel(ctx), r.c.State, p.st); err != nil {
+	if err := r.saveState(context.WithoutCancel(ctx), p.st); err != nil {
 		return p.sum, errors.Join(listErr, err)
 	}
 	if listErr != nil {

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -21,6 +22,8 @@ type State struct {
 	Watermark time.Time `json:"watermark"`
 	// Jobs holds notes on jobs newer than the watermark.
 	Jobs map[string]*JobNote `json:"jobs"`
+	// version is the stored object's, as loaded: saving checks it.
+	version string
 }
 
 // JobNote is what the reconciler remembers of one job.
@@ -91,11 +94,12 @@ func (s *State) prune() {
 }
 
 func loadState(ctx context.Context, store StateStore) (*State, error) {
-	b, err := store.Load(ctx)
+	b, version, err := store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	s := newState()
+	s.version = version
 	if b == nil {
 		return s, nil
 	}
@@ -111,12 +115,21 @@ func loadState(ctx context.Context, store StateStore) (*State, error) {
 	return s, nil
 }
 
-func saveState(ctx context.Context, store StateStore, s *State) error {
+// saveState saves s unless another run saved the state since s was
+// loaded: that run's state then stands, and this one's notes are dropped.
+// What this run stored and queued stands too; a later run may announce it
+// again, which consumers take as the duplicate it is.
+func (r *Reconciler) saveState(ctx context.Context, s *State) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	if err := store.Save(ctx, b); err != nil {
+	err = r.c.State.Save(ctx, b, s.version)
+	if errors.Is(err, ErrStateConflict) {
+		r.c.Logger.WarnContext(ctx, "another run saved the state first: this run's notes are dropped, its work stands")
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	return nil

@@ -8,9 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"smcallbacks/internal/reconcile"
 )
 
 // BlobAPI is the part of the S3 client that a Blob uses.
@@ -32,32 +36,47 @@ func NewBlob(client BlobAPI, bucket, key string) *Blob {
 	return &Blob{client: client, bucket: bucket, key: key}
 }
 
-// Load returns the object's bytes, or nil when there is no object.
-func (b *Blob) Load(ctx context.Context) ([]byte, error) {
+// Load returns the object's bytes and its ETag as their version, or nil
+// and "" when there is no object.
+func (b *Blob) Load(ctx context.Context) ([]byte, string, error) {
 	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: &b.key})
 	var noKey *types.NoSuchKey
 	if errors.As(err, &noKey) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", b.bucket, err)
+		return nil, "", fmt.Errorf("bucket %s: %w", b.bucket, err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(out.Body)
 	if err != nil {
-		return nil, fmt.Errorf("s3://%s/%s: read: %w", b.bucket, b.key, err)
+		return nil, "", fmt.Errorf("s3://%s/%s: read: %w", b.bucket, b.key, err)
 	}
-	return data, nil
+	return data, derefString(out.ETag), nil
 }
 
-// Save replaces the object with data, checked by its SHA-256.
-func (b *Blob) Save(ctx context.Context, data []byte) error {
+// Save replaces the object with data, checked by its SHA-256, if it is
+// still at version (its ETag; "" for no object), else returns
+// reconcile.ErrStateConflict.
+func (b *Blob) Save(ctx context.Context, data []byte, version string) error {
 	sum := sha256.Sum256(data)
-	_, err := b.client.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket: &b.bucket, Key: &b.key, Body: bytes.NewReader(data), ContentType: ptr("application/json"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 		ChecksumSHA256:    ptr(base64.StdEncoding.EncodeToString(sum[:])),
-	})
+	}
+	if version == "" {
+		in.IfNoneMatch = ptr("*")
+	} else {
+		in.IfMatch = &version
+	}
+	_, err := b.client.PutObject(ctx, in)
+	// 412: the precondition failed; 409: another conditional write to the
+	// key was under way.
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && (resp.HTTPStatusCode() == http.StatusPreconditionFailed || resp.HTTPStatusCode() == http.StatusConflict) {
+		return fmt.Errorf("s3://%s/%s: %w", b.bucket, b.key, reconcile.ErrStateConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", b.bucket, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"smcallbacks/internal/callback"
 	"smcallbacks/internal/mototest"
 	"smcallbacks/internal/reconcile"
+	"smcallbacks/internal/reconcile/reconciletest"
 )
 
 // TestIndexAgainstMoto: Exists, Stat and List over objects the Store wrote,
@@ -76,20 +77,8 @@ func TestIndexAgainstMoto(t *testing.T) {
 
 func TestBlobAgainstMoto(t *testing.T) {
 	moto := mototest.Get(t)
-	blob := NewBlob(moto.S3(), moto.Bucket(t), "p/.reconciler/state.json")
-	ctx := context.Background()
-	if b, err := blob.Load(ctx); b != nil || err != nil {
-		t.Fatalf("before any save: got %q, %v, want nil, nil", b, err)
-	}
-	for _, v := range []string{`{"version":1}`, `{"version":1,"jobs":{}}`} {
-		if err := blob.Save(ctx, []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-		if b, err := blob.Load(ctx); string(b) != v || err != nil {
-			t.Errorf("got %q, %v, want %q", b, err, v)
-		}
-	}
-	if _, err := NewBlob(moto.S3(), "no-such-bucket", "k").Load(ctx); err == nil {
+	reconciletest.CheckStateStore(t, NewBlob(moto.S3(), moto.Bucket(t), "p/.reconciler/state.json"))
+	if _, _, err := NewBlob(moto.S3(), "no-such-bucket", "k").Load(context.Background()); err == nil {
 		t.Error("missing bucket: got nil, want an error")
 	}
 }
