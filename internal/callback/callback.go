@@ -219,3 +219,8 @@ type StoredObject struct {
 
 // ErrNoObject is wrapped by a store's lookup of a key that holds nothing.
 var ErrNoObject = errors.New("no such object")
+
+// ErrStale is wrapped by a store's conditional write of an object that
+// another writer changed, or created, since the version it was given was
+// read.
+var ErrStale = errors.New("the object changed since it was read")

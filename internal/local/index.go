@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"smcallbacks/internal/callback"
-	"smcallbacks/internal/reconcile"
 )
 
 // Index reads what a Store's directory holds, for the reconciler. The
@@ -126,14 +125,14 @@ func blobVersion(data []byte) string {
 
 // Save writes data to a temporary file and renames it into place, if the
 // file is still at version ("" for no file), else returns
-// reconcile.ErrStateConflict.
+// callback.ErrStale.
 func (b *Blob) Save(ctx context.Context, data []byte, version string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, now, err := b.Load(ctx); err != nil {
 		return err
 	} else if now != version {
-		return fmt.Errorf("%s: %w", b.path, reconcile.ErrStateConflict)
+		return fmt.Errorf("%s: %w", b.path, callback.ErrStale)
 	}
 	if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
 		return err

@@ -129,13 +129,10 @@ type StateStore interface {
 	// there are none yet.
 	Load(ctx context.Context) (b []byte, version string, err error)
 	// Save replaces the stored bytes if they are still at version ("" for
-	// none yet), else returns ErrStateConflict.
+	// none yet), else returns an error wrapping callback.ErrStale: another
+	// run saved the state since this one loaded it.
 	Save(ctx context.Context, b []byte, version string) error
 }
-
-// ErrStateConflict is returned by StateStore.Save when another run saved
-// the state since this one loaded it.
-var ErrStateConflict = errors.New("the state was saved by another run since this one loaded it")
 
 // Core is the callback core: a callback.Service.
 type Core interface {

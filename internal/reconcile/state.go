@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"smcallbacks/internal/callback"
 )
 
 // StateVersion is the version of the state object's schema.
@@ -125,7 +127,7 @@ func (r *Reconciler) saveState(ctx context.Context, s *State) error {
 		return fmt.Errorf("encode state: %w", err)
 	}
 	err = r.c.State.Save(ctx, b, s.version)
-	if errors.Is(err, ErrStateConflict) {
+	if errors.Is(err, callback.ErrStale) {
 		r.c.Logger.WarnContext(ctx, "another run saved the state first: this run's notes are dropped, its work stands")
 		return nil
 	}

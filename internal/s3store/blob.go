@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"smcallbacks/internal/reconcile"
+	"smcallbacks/internal/callback"
 )
 
 // BlobAPI is the part of the S3 client that a Blob uses.
@@ -57,7 +57,7 @@ func (b *Blob) Load(ctx context.Context) ([]byte, string, error) {
 
 // Save replaces the object with data, checked by its SHA-256, if it is
 // still at version (its ETag; "" for no object), else returns
-// reconcile.ErrStateConflict.
+// callback.ErrStale.
 func (b *Blob) Save(ctx context.Context, data []byte, version string) error {
 	sum := sha256.Sum256(data)
 	in := &s3.PutObjectInput{
@@ -75,7 +75,7 @@ func (b *Blob) Save(ctx context.Context, data []byte, version string) error {
 	// key was under way.
 	var resp *awshttp.ResponseError
 	if errors.As(err, &resp) && (resp.HTTPStatusCode() == http.StatusPreconditionFailed || resp.HTTPStatusCode() == http.StatusConflict) {
-		return fmt.Errorf("s3://%s/%s: %w", b.bucket, b.key, reconcile.ErrStateConflict)
+		return fmt.Errorf("s3://%s/%s: %w", b.bucket, b.key, callback.ErrStale)
 	}
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", b.bucket, err)

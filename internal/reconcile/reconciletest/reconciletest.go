@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"smcallbacks/internal/callback"
 	"smcallbacks/internal/reconcile"
 )
 
@@ -34,13 +35,13 @@ func CheckStateStore(t *testing.T, s reconcile.StateStore) {
 		t.Fatalf("before any save: got %q, %q, %v, want nil, \"\", nil", b, v, err)
 	}
 	save(`{"run":1}`, "", nil)
-	save(`{"run":2}`, "", reconcile.ErrStateConflict) // there is one now
+	save(`{"run":2}`, "", callback.ErrStale) // there is one now
 	v1 := load(`{"run":1}`)
 	save(`{"run":3}`, v1, nil)
 	v3 := load(`{"run":3}`)
 	if v3 == v1 {
 		t.Errorf("got version %q before and after a save, want a new one", v1)
 	}
-	save(`{"run":4}`, v1, reconcile.ErrStateConflict) // loaded before run 3 saved
+	save(`{"run":4}`, v1, callback.ErrStale) // loaded before run 3 saved
 	load(`{"run":3}`)
 }
