@@ -15,6 +15,8 @@ RUN mkdir -p /rootfs/tmp && chmod 1777 /rootfs/tmp
 FROM scratch
 COPY --from=build /callback /callback
 COPY --from=build /rootfs/ /
+# ECS on Fargate mounts the task's storage on a VOLUME path with the image's permissions there.
+VOLUME ["/tmp"]
 USER 65532:65532
 ENV LISTEN_ADDR=0.0.0.0:8080
 EXPOSE 8080

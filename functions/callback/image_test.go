@@ -59,6 +59,7 @@ func TestImage(t *testing.T) {
 		{"user", cfg.Config.User, "65532:65532"},
 		{"exposed ports", cfg.Config.ExposedPorts, map[string]struct{}{"8080/tcp": {}}},
 		{"environment", cfg.Config.Env, []string{"LISTEN_ADDR=0.0.0.0:8080"}},
+		{"volumes", cfg.Config.Volumes, map[string]struct{}{"/tmp": {}}},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)

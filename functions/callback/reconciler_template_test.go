@@ -56,6 +56,11 @@ func TestTemplateReconciler(t *testing.T) {
 	if v, ok := props["ReservedConcurrentExecutions"]; ok {
 		t.Errorf("ReservedConcurrentExecutions: got %v, want none", v)
 	}
+	// Not retried by Lambda: a run that failed on a busy Jobs API would ask
+	// again within minutes; the schedule's next run resumes.
+	if got, want := props["EventInvokeConfig"], map[string]any{"MaximumRetryAttempts": 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("EventInvokeConfig: got %v, want %v", got, want)
+	}
 	secret := get(t, tmpl, "Resources", "SpeechmaticsApiKeySecret", "Properties", "SecretString")
 	if secret != `{"api_key":""}` {
 		t.Errorf("got secret %v, want a placeholder without a key", secret)

@@ -3,6 +3,7 @@ package main
 import (
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -370,17 +371,37 @@ func TestTemplateBucketLifecycle(t *testing.T) {
 	}
 }
 
-// TestTemplateApiKeyCommand checks that the command that stores the
-// Speechmatics API key asks for it and passes it on standard input, never
-// on a command line (the shell's history, the process list).
+// TestTemplateApiKeyCommand runs the command that stores the Speechmatics
+// API key, in sh, with a stand-in for the AWS CLI: it asks for the key and
+// passes it on standard input, never on a command line (the shell's
+// history, the process list), and stores nothing when given none.
 func TestTemplateApiKeyCommand(t *testing.T) {
 	v := get(t, template(t), "Outputs", "ApiKeyCommand", "Value", "Fn::Sub").(string)
-	for _, want := range []string{"read -rsp", "--secret-string file:///dev/stdin"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("got %q, want it to contain %q", v, want)
-		}
+	cmd := strings.NewReplacer("${AWS::Region}", "eu-west-1", "${SpeechmaticsApiKeySecret}", "arn:secret").Replace(v)
+	bin := t.TempDir()
+	aws := "#!/bin/sh\necho \"args: $*\"\necho \"stdin: $(cat)\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(aws), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(v, "<key>") {
-		t.Errorf("got %q: the key would be typed into the command line", v)
+	for _, tc := range []struct{ typed, want string }{
+		{"sm-key-0123\n", `stdin: {"api_key":"sm-key-0123"}`},
+		{"\n", ""},
+	} {
+		sh := exec.Command("sh", "-c", cmd)
+		sh.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		sh.Stdin = strings.NewReader(tc.typed)
+		out, err := sh.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+		stored := strings.Contains(string(out), "stdin: ")
+		if tc.want == "" && stored || tc.want != "" && !strings.Contains(string(out), tc.want) {
+			t.Errorf("typed %q: got %s, want %q", tc.typed, out, tc.want)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "args: ") && strings.Contains(line, "sm-key") {
+				t.Errorf("typed %q: the key is on the command line: %s", tc.typed, line)
+			}
+		}
 	}
 }

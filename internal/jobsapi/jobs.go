@@ -1,6 +1,7 @@
 package jobsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -126,5 +127,12 @@ func JobInfo(details []byte) ([]byte, error) {
 	if _, ok := info["id"]; !ok {
 		return nil, fmt.Errorf("jobinfo of the details: no id")
 	}
-	return json.Marshal(info)
+	// As given: encoding/json would write a data_name's & < > as \u0026...
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(info); err != nil {
+		return nil, fmt.Errorf("jobinfo of the details: %w", err)
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }

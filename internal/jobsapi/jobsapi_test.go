@@ -152,6 +152,7 @@ func TestJobInfo(t *testing.T) {
 			`{"created_at":"t","data_name":"","duration":1.50,"id":"a"}`},
 		{`{"id":"a","tracking":{"title":"t","tags":["x"]},"fetch_data":{"url":"https://s3/signed?X-Amz-Signature=s"}}`,
 			`{"id":"a","tracking":{"title":"t","tags":["x"]}}`},
+		{`{"id":"a","data_name":"a&b<c>.wav","duration":12345678901234567890}`, `{"data_name":"a&b<c>.wav","duration":12345678901234567890,"id":"a"}`},
 	}
 	for _, c := range cases {
 		got, err := jobsapi.JobInfo([]byte(c.in))

@@ -96,7 +96,9 @@ func (x *Index) List(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // Blob is one small file, such as the reconciler's state, replaced whole on
-// each Save. Its version is the SHA-256 of its bytes.
+// each Save. Its version is the SHA-256 of its bytes. Saves are checked
+// against it within one process; two processes saving the same file at
+// once (two local reconciler runs) are not kept apart.
 type Blob struct {
 	path string
 	mu   sync.Mutex // makes a Save's check and write one step, within a process

@@ -44,7 +44,7 @@ func (p *pass) reconcile(ctx context.Context, j *Job, g *gaps) (bool, error) {
 	}
 	// A rejected job's status goes even with nothing to attach, as its
 	// callback would have: it is what makes the assembler say job.failed.
-	if len(parts) > 0 || g.status {
+	if len(parts) > 0 || g.sendStatus {
 		req, err := request(j.ID, statusOf(j), requestID, parts)
 		if err != nil {
 			return false, err
@@ -61,8 +61,8 @@ func (p *pass) reconcile(ctx context.Context, j *Job, g *gaps) (bool, error) {
 	}
 	n := p.st.note(j)
 	n.ReconciledAt = &p.now
-	n.FailureSent = n.FailureSent || g.status
-	if len(parts) > 0 || g.status || len(g.unannounced) > 0 {
+	n.FailureSent = n.FailureSent || g.sendStatus
+	if len(parts) > 0 || g.sendStatus || len(g.unannounced) > 0 {
 		p.sum.JobsReconciled++
 		p.sum.ContentsRecovered += len(parts)
 		p.sum.ContentsReannounced += len(g.unannounced)
@@ -71,7 +71,7 @@ func (p *pass) reconcile(ctx context.Context, j *Job, g *gaps) (bool, error) {
 			recovered[i] = pt.content
 		}
 		p.r.c.Logger.InfoContext(ctx, "reconciled", "job_id", j.ID, "job_status", j.Status, "request_id", requestID,
-			"recovered", recovered, "reannounced", len(g.unannounced), "status_only", len(parts) == 0 && g.status)
+			"recovered", recovered, "reannounced", len(g.unannounced), "status_only", len(parts) == 0 && g.sendStatus)
 	}
 	return p.notFound(ctx, j, notFound), nil
 }

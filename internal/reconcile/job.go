@@ -38,7 +38,11 @@ func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 	if err != nil {
 		return p.failure(ctx, j, "read the store", err)
 	}
-	if g.empty() && !g.pending && (len(g.lost) == 0 || p.reported(j)) {
+	// A manifest still pending holds the job, unless contents are lost: the
+	// assembler then waits for what only a callback could bring, and the
+	// loss is reported (ContentsUnrecoverable) rather than waited on.
+	waitsForManifest := g.pending && len(g.lost) == 0
+	if g.empty() && !waitsForManifest && (len(g.lost) == 0 || p.reported(j)) {
 		if n := p.st.Jobs[j.ID]; n != nil {
 			n.FirstIncomplete = nil
 		}
@@ -48,12 +52,12 @@ func (p *pass) job(ctx context.Context, j *Job) (bool, error) {
 	// within the grace: lost only once the job is due.
 	if !p.due(j) {
 		log.DebugContext(ctx, "reconcile later", "missing", g.missing, "unannounced", len(g.unannounced), "lost", g.lost,
-			"status", g.status, "manifest_pending", g.pending)
+			"send_status", g.sendStatus, "manifest_pending", g.pending)
 		return false, nil
 	}
 	p.reportUnrecoverable(ctx, j, g.lost)
 	if g.empty() {
-		if g.pending {
+		if waitsForManifest {
 			// Nothing this job's callbacks carry is missing, yet the
 			// assembler waits: its EXPECTED_CONTENTS ask for more than the
 			// job's notification entries send. Only that setting, or a
@@ -148,16 +152,16 @@ type gaps struct {
 	unannounced []*StoredObject
 	// lost contents have no object, and the Jobs API cannot give them.
 	lost []string
-	// status: the rejected job's failing status never reached the
+	// sendStatus: the rejected job's failing status never reached the
 	// assembler, and neither missing nor unannounced contents will carry
 	// it: a callback with the status alone is sent.
-	status bool
+	sendStatus bool
 	// pending: settling by manifest, the manifest has not ended (completed
 	// or failed); the assembler's verdict, by its own expected contents.
 	pending bool
 }
 
-func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 && !g.status }
+func (g *gaps) empty() bool { return len(g.missing) == 0 && len(g.unannounced) == 0 && !g.sendStatus }
 
 func (r *Reconciler) key(jobID, content string) string {
 	rel, _ := callback.FixedKey(content) // every fetchable content has one
@@ -218,13 +222,13 @@ func (r *Reconciler) gaps(ctx context.Context, j *Job, want, unfetchable []strin
 	if r.c.Manifests != nil {
 		// A pending manifest never saw the failing status.
 		g.pending = m == nil || m.State == assembler.StatePending
-		g.status = rejected && g.pending
+		g.sendStatus = rejected && g.pending
 	} else {
 		// The store keeps no status. A callback that could carry nothing
 		// the Jobs API gives back left no object to tell it came, so its
 		// status is sent once, when the job is due: the assembler takes a
 		// second copy of a status that did come as a no-op.
-		g.status = rejected && len(want) == 0 && (note == nil || !note.FailureSent)
+		g.sendStatus = rejected && len(want) == 0 && (note == nil || !note.FailureSent)
 	}
 	return g, nil
 }

@@ -98,6 +98,9 @@ func TestTranscriptNotFound(t *testing.T) {
 	srt := func(r *http.Request) bool {
 		return r.URL.Path == "/v2/jobs/j1/transcript" && r.URL.Query().Get("format") == "srt"
 	}
+	jsonV2 := func(r *http.Request) bool {
+		return r.URL.Path == "/v2/jobs/j1/transcript" && r.URL.Query().Get("format") == "json-v2"
+	}
 	job := func(r *http.Request) bool { return r.URL.Path == "/v2/jobs/j1" }
 	type run struct{ recovered, unrecoverable, waiting int }
 	cases := []struct {
@@ -110,21 +113,29 @@ func TestTranscriptNotFound(t *testing.T) {
 		// quiet: a run after the last asks nothing about the job. A gone
 		// job is not: the fake still lists it as done.
 		quiet bool
+		// manifests: settled by the assembler's manifest, which nothing
+		// here ever writes.
+		manifests bool
 	}{
 		{"404 on srt once", []string{"transcript", "transcript.srt"}, &jobsapitest.Fault{Match: srt, Status: 404, Times: 1},
-			[]run{{1, 0, 1}, {1, 0, 0}, {0, 0, 0}}, []string{"transcript.json", "transcript.srt"}, nil, true},
+			[]run{{1, 0, 1}, {1, 0, 0}, {0, 0, 0}}, []string{"transcript.json", "transcript.srt"}, nil, true, false},
 		{"404 on srt every time", []string{"transcript", "transcript.srt"}, &jobsapitest.Fault{Match: srt, Status: 404},
-			[]run{{1, 0, 1}, {0, 1, 0}, {0, 0, 0}}, []string{"transcript.json"}, []string{"transcript.srt"}, true},
+			[]run{{1, 0, 1}, {0, 1, 0}, {0, 0, 0}}, []string{"transcript.json"}, []string{"transcript.srt"}, true, false},
 		{"410 on srt once", []string{"transcript.srt", "transcript.txt"}, &jobsapitest.Fault{Match: srt, Status: 410, Times: 1},
-			[]run{{1, 0, 1}, {1, 0, 0}, {0, 0, 0}}, []string{"transcript.txt", "transcript.srt"}, nil, true},
+			[]run{{1, 0, 1}, {1, 0, 0}, {0, 0, 0}}, []string{"transcript.txt", "transcript.srt"}, nil, true, false},
 		{"404 on the job itself", []string{"transcript", "jobinfo"}, &jobsapitest.Fault{Match: job, Status: 404},
-			[]run{{0, 0, 0}, {0, 0, 0}}, nil, []string{"transcript.json", "jobinfo.json"}, false},
+			[]run{{0, 0, 0}, {0, 0, 0}}, nil, []string{"transcript.json", "jobinfo.json"}, false, false},
 		{"410 on the job itself", []string{"transcript", "jobinfo"}, &jobsapitest.Fault{Match: job, Status: 410},
-			[]run{{0, 0, 0}, {0, 0, 0}}, nil, []string{"transcript.json", "jobinfo.json"}, false},
+			[]run{{0, 0, 0}, {0, 0, 0}}, nil, []string{"transcript.json", "jobinfo.json"}, false, false},
+		{"manifest, 404 on the transcript every time", []string{"transcript"}, &jobsapitest.Fault{Match: jsonV2, Status: 404},
+			[]run{{0, 0, 1}, {0, 1, 0}, {0, 0, 0}, {0, 0, 0}}, nil, []string{"transcript.json"}, true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
+			if c.manifests {
+				f.cfg.Manifests = newMemManifests()
+			}
 			f.api.Add(jobsapitest.Job{ID: "j1", CreatedAt: f.now.Add(-time.Hour), Status: "done", Transcripts: transcripts(t),
 				Errors: gaveUp, Notifications: []jobsapitest.Notification{ours(c.contents...)}})
 			f.api.Fail(c.fault)

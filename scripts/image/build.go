@@ -91,6 +91,10 @@ func image(binary, arch string) (v1.Image, error) {
 	cfg.Config.User = user
 	cfg.Config.Env = []string{listenAddr}
 	cfg.Config.ExposedPorts = map[string]struct{}{port: {}}
+	// A volume: ECS on Fargate mounts a task's storage there (the root file
+	// system being read-only) with the image's /tmp permissions, 1777,
+	// rather than root's 0755, which the server's user could not write to.
+	cfg.Config.Volumes = map[string]struct{}{"/tmp": {}}
 	cfg.Config.Labels = map[string]string{"org.opencontainers.image.title": "Speechmatics callback receiver (server mode)"}
 	return mutate.ConfigFile(img, cfg)
 }
