@@ -203,20 +203,29 @@ func roleGrants(t *testing.T, tmpl map[string]any, fn, role string) []grant {
 	if _, ok := props["Policies"]; ok || !reflect.DeepEqual(props["Role"], map[string]any{"Fn::GetAtt": role + ".Arn"}) {
 		t.Fatalf("%s: got Role %v and Policies %v, want %s alone", fn, props["Role"], props["Policies"], role)
 	}
+	if policies := get(t, tmpl, "Resources", role, "Properties", "Policies").([]any); len(policies) != 1 {
+		t.Fatalf("%s: got %d policies, want 1", role, len(policies))
+	}
+	return policyGrants(t, tmpl, role)
+}
+
+// policyGrants returns the grants of role's inline policies, after checking
+// that it holds nothing else: plain Allow statements, no managed policy.
+func policyGrants(t *testing.T, tmpl map[string]any, role string) []grant {
+	t.Helper()
 	r := get(t, tmpl, "Resources", role, "Properties").(map[string]any)
 	if _, ok := r["ManagedPolicyArns"]; ok {
 		t.Errorf("%s has managed policies", role)
 	}
-	if policies := r["Policies"].([]any); len(policies) != 1 {
-		t.Fatalf("%s: got %d policies, want 1", role, len(policies))
-	}
 	var got []grant
-	for i, s := range get(t, r, "Policies", 0, "PolicyDocument", "Statement").([]any) {
-		st := s.(map[string]any)
-		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
-			t.Errorf("%s statement %d: got %v, want a plain Allow", role, i, st)
+	for _, p := range r["Policies"].([]any) {
+		for i, s := range get(t, p, "PolicyDocument", "Statement").([]any) {
+			st := s.(map[string]any)
+			if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
+				t.Errorf("%s statement %d: got %v, want a plain Allow", role, i, st)
+			}
+			got = append(got, grant{st["Action"], st["Resource"]})
 		}
-		got = append(got, grant{st["Action"], st["Resource"]})
 	}
 	return got
 }

@@ -221,18 +221,10 @@ func TestHandlerBodyIdle(t *testing.T) {
 
 // TestServeSlowHeaders cuts off a client that never finishes its headers.
 func TestServeSlowHeaders(t *testing.T) {
-	defer func(d time.Duration) { readHeaderTimeout = d }(readHeaderTimeout)
-	readHeaderTimeout = 200 * time.Millisecond
+	setFor(t, &readHeaderTimeout, 200*time.Millisecond)
 	svc, _, _ := newService(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go Serve(ctx, ln, &Handler{Service: svc}, 0, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	addr, _ := serve(t, &Handler{Service: svc}, 0)
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +312,7 @@ func TestServeHalfClose(t *testing.T) {
 // the answers is cut off once an answer cannot go out within writeTimeout,
 // rather than holding its connection, and the server's shutdown, for good.
 func TestServeClientNeverReads(t *testing.T) {
-	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
-	writeTimeout = 200 * time.Millisecond
+	setFor(t, &writeTimeout, 200*time.Millisecond)
 	svc, _, _ := newService(t)
 	addr, stop := serve(t, &Handler{Service: svc}, 0)
 	conn, err := net.Dial("tcp", addr)
@@ -348,8 +339,7 @@ func TestServeClientNeverReads(t *testing.T) {
 // the header timeout, but within keepAlive, is still served; a load
 // balancer reuses its connections so.
 func TestServeKeepAlive(t *testing.T) {
-	defer func(d time.Duration) { readHeaderTimeout = d }(readHeaderTimeout)
-	readHeaderTimeout = 100 * time.Millisecond
+	setFor(t, &readHeaderTimeout, 100*time.Millisecond)
 	svc, _, _ := newService(t)
 	addr, _ := serve(t, &Handler{Service: svc}, 10*time.Second)
 	conn, err := net.Dial("tcp", addr)
@@ -374,4 +364,12 @@ func TestServeKeepAlive(t *testing.T) {
 			t.Errorf("request %d: got %d, want 200", i+1, resp.StatusCode)
 		}
 	}
+}
+
+// setFor sets *v to d for the test, and restores it once the servers the
+// test starts after have stopped: cleanups run last first.
+func setFor(t *testing.T, v *time.Duration, d time.Duration) {
+	old := *v
+	*v = d
+	t.Cleanup(func() { *v = old })
 }

@@ -37,16 +37,7 @@ func (r *Reconciler) RunJob(ctx context.Context, id string) (*Summary, error) {
 	}
 	p.st.Watermark = p.st.Watermark.UTC()
 	p.sum.Watermark = p.st.Watermark
-	if err := r.saveState(context.WithoutCancel(ctx), p.st); err != nil {
-		return p.sum, errors.Join(jobErr, err)
-	}
-	if jobErr != nil {
-		return p.sum, jobErr
-	}
-	if p.failed {
-		return p.sum, ErrJobsFailed
-	}
-	return p.sum, nil
+	return p.end(ctx, jobErr)
 }
 
 // Replay queues one event, origin "replay", for every object stored under

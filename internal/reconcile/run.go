@@ -159,11 +159,18 @@ func (r *Reconciler) Run(ctx context.Context) (*Summary, error) {
 	defer cancel()
 	listErr := p.list(work)
 	p.advance()
-	if err := r.saveState(context.WithoutCancel(ctx), p.st); err != nil {
-		return p.sum, errors.Join(listErr, err)
+	return p.end(ctx, listErr)
+}
+
+// end saves the pass's state, even when ctx is done, and returns its
+// result: stopped, what stopped it; else ErrJobsFailed when some jobs
+// failed.
+func (p *pass) end(ctx context.Context, stopped error) (*Summary, error) {
+	if err := p.r.saveState(context.WithoutCancel(ctx), p.st); err != nil {
+		return p.sum, errors.Join(stopped, err)
 	}
-	if listErr != nil {
-		return p.sum, listErr
+	if stopped != nil {
+		return p.sum, stopped
 	}
 	if p.failed {
 		return p.sum, ErrJobsFailed
